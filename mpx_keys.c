@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpx: the per-address-space key table.
+ *
+ * Keys belong to an address space (struct mm_struct), like pkeys: the
+ * threads of a process share them and no other process can reach them, even
+ * through an inherited /dev/mpx descriptor, because every operation looks up
+ * current->mm. The first CREATE of an address space allocates its struct
+ * mpx_mm, registered as an mmu_notifier on the mm; the notifier's release
+ * callback, which runs when the address space goes away (exit, exec, kill),
+ * frees every key. Module unload frees whatever is left.
+ *
+ * Key numbers start at 1 and are allocated cyclically from an xarray, so a
+ * freed number is not handed out again soon; lookups are O(log n) in the
+ * xarray and safe under RCU alone.
+ *
+ * Locking:
+ *  - mpx_mms_lock (spinlock) guards the global hash of mpx_mm. Lookups walk
+ *    it under RCU. An mpx_mm leaves the hash exactly once, by whoever wins
+ *    mpx_mm_unhash() (the release callback or module unload); the winner
+ *    frees the keys and drops the mmu_notifier reference.
+ *  - mpx_create_mutex serializes creating an mpx_mm (it takes mmap_lock for
+ *    writing inside mmu_notifier_get()).
+ *  - mpx_mm.lock (mutex) serializes every operation on one address space's
+ *    keys. Nests outside mmap_lock (region checks take it for reading).
+ *  - Key fields are written under mpx_mm.lock and read either under it or
+ *    under RCU with READ_ONCE(); keys are freed with kfree_rcu().
+ *  - An mpx_mm cannot go away during an ioctl: the calling task holds a
+ *    reference on its mm (mm_users), so release cannot run, and the open
+ *    file pins the module.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/hashtable.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/nospec.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include "mpx_internal.h"
+
+#define MPX_MM_HASH_BITS	6
+
+/*
+ * Key numbers are allocated cyclically from 1 to MPX_KEY_ID_MAX, so a number
+ * is handed out again only after 16M allocations in the same process, and
+ * never while it is in use.
+ */
+#define MPX_KEY_ID_MAX		0xffffffU
+
+/**
+ * struct mpx_key - one key
+ * @id: the key number (>= 1)
+ * @addr: start of the guarded region
+ * @len: its length
+ * @enabled: enabled for the whole address space
+ * @rcu: for kfree_rcu()
+ */
+struct mpx_key {
+	u32 id;
+	unsigned long addr;
+	int len;
+	bool enabled;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct mpx_mm - the keys of one address space
+ * @mn: mmu_notifier on the address space (@mn.mm is the mm)
+ * @node: in mpx_mms, keyed by the mm pointer
+ * @lock: serializes operations on @keys
+ * @keys: key number -> struct mpx_key
+ * @next: cursor of the cyclic key allocator
+ * @nr_keys: keys in @keys
+ * @rcu: for kfree_rcu()
+ */
+struct mpx_mm {
+	struct mmu_notifier mn;
+	struct hlist_node node;
+	struct mutex lock;
+	struct xarray keys;
+	u32 next;
+	unsigned int nr_keys;
+	struct rcu_head rcu;
+};
+
+static DEFINE_HASHTABLE(mpx_mms, MPX_MM_HASH_BITS);
+static DEFINE_SPINLOCK(mpx_mms_lock);
+static DEFINE_MUTEX(mpx_create_mutex);
+
+/* Live keys and address spaces, module-wide (debugfs "state"). */
+static atomic_t mpx_nr_keys = ATOMIC_INIT(0);
+static atomic_t mpx_nr_mms = ATOMIC_INIT(0);
+
+static struct mpx_mm *mpx_mm_lookup(struct mm_struct *mm)
+{
+	struct mpx_mm *mmx;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(mpx_mms, mmx, node, (unsigned long)mm) {
+		if (mmx->mn.mm == mm) {
+			rcu_read_unlock();
+			return mmx;
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+static struct mmu_notifier *mpx_mn_alloc(struct mm_struct *mm)
+{
+	struct mpx_mm *mmx;
+
+	mmx = kzalloc(sizeof(*mmx), GFP_KERNEL_ACCOUNT);
+	if (!mmx)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&mmx->lock);
+	xa_init_flags(&mmx->keys, XA_FLAGS_ALLOC1);
+	INIT_HLIST_NODE(&mmx->node);
+	return &mmx->mn;
+}
+
+static void mpx_mn_free(struct mmu_notifier *mn)
+{
+	struct mpx_mm *mmx = container_of(mn, struct mpx_mm, mn);
+
+	xa_destroy(&mmx->keys);
+	mutex_destroy(&mmx->lock);
+	kfree_rcu(mmx, rcu);
+}
+
+/* True for the one caller that takes @mmx out of the hash. */
+static bool mpx_mm_unhash(struct mpx_mm *mmx)
+{
+	bool won = false;
+
+	spin_lock(&mpx_mms_lock);
+	if (hash_hashed(&mmx->node)) {
+		hash_del_rcu(&mmx->node);
+		won = true;
+	}
+	spin_unlock(&mpx_mms_lock);
+	return won;
+}
+
+/* Free every key of an unhashed mpx_mm and drop its notifier reference. */
+static void mpx_mm_reclaim(struct mpx_mm *mmx)
+{
+	struct mpx_key *k;
+	unsigned long id;
+
+	mutex_lock(&mmx->lock);
+	xa_for_each(&mmx->keys, id, k) {
+		xa_erase(&mmx->keys, id);
+		kfree_rcu(k, rcu);
+		atomic_dec(&mpx_nr_keys);
+	}
+	mmx->nr_keys = 0;
+	mutex_unlock(&mmx->lock);
+	atomic_dec(&mpx_nr_mms);
+	mmu_notifier_put(&mmx->mn);
+}
+
+/* The address space is going away: exit, exec or kill. */
+static void mpx_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct mpx_mm *mmx = container_of(mn, struct mpx_mm, mn);
+
+	if (mpx_mm_unhash(mmx))
+		mpx_mm_reclaim(mmx);
+}
+
+static const struct mmu_notifier_ops mpx_mn_ops = {
+	.release = mpx_mn_release,
+	.alloc_notifier = mpx_mn_alloc,
+	.free_notifier = mpx_mn_free,
+};
+
+/* The caller's mpx_mm, or NULL when it never created a key. */
+static struct mpx_mm *mpx_mm_current(void)
+{
+	if (!current->mm)
+		return NULL;
+	return mpx_mm_lookup(current->mm);
+}
+
+static struct mpx_mm *mpx_mm_current_create(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct mmu_notifier *mn;
+	struct mpx_mm *mmx;
+
+	if (!mm)
+		return ERR_PTR(-EINVAL);
+	mmx = mpx_mm_lookup(mm);
+	if (mmx)
+		return mmx;
+
+	mutex_lock(&mpx_create_mutex);
+	mmx = mpx_mm_lookup(mm);
+	if (mmx)
+		goto out;
+	mn = mmu_notifier_get(&mpx_mn_ops, mm);
+	if (IS_ERR(mn)) {
+		mmx = ERR_CAST(mn);
+		goto out;
+	}
+	mmx = container_of(mn, struct mpx_mm, mn);
+	atomic_inc(&mpx_nr_mms);
+	spin_lock(&mpx_mms_lock);
+	hash_add_rcu(mpx_mms, &mmx->node, (unsigned long)mm);
+	spin_unlock(&mpx_mms_lock);
+out:
+	mutex_unlock(&mpx_create_mutex);
+	return mmx;
+}
+
+/* The key @key of @mmx, under mmx->lock; NULL when not allocated. */
+static struct mpx_key *mpx_key_find(struct mpx_mm *mmx, unsigned int key)
+{
+	lockdep_assert_held(&mmx->lock);
+	if (!key || key > MPX_KEY_ID_MAX)
+		return NULL;
+	return xa_load(&mmx->keys, array_index_nospec(key, MPX_KEY_ID_MAX + 1));
+}
+
+/* Every page of [addr, addr + len) is mapped in the caller. */
+static int mpx_region_mapped(unsigned long addr, int len)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long end = addr + len;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	while (addr < end) {
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr) {
+			ret = -ENOMEM;
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+int mpx_key_create(unsigned long addr, int len)
+{
+	struct mpx_key *k;
+	struct mpx_mm *mmx;
+	u32 id;
+	int ret;
+
+	ret = mpx_region_mapped(addr, len);
+	if (ret)
+		return ret;
+	mmx = mpx_mm_current_create();
+	if (IS_ERR(mmx))
+		return PTR_ERR(mmx);
+
+	if (mutex_lock_killable(&mmx->lock))
+		return -EINTR;
+	if (mmx->nr_keys >= READ_ONCE(mpx_max_keys)) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	k = kzalloc(sizeof(*k), GFP_KERNEL_ACCOUNT);
+	if (!k) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	k->addr = addr;
+	k->len = len;
+	ret = xa_alloc_cyclic(&mmx->keys, &id, k, XA_LIMIT(1, MPX_KEY_ID_MAX),
+			      &mmx->next, GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		kfree(k);
+		ret = ret == -EBUSY ? -ENOSPC : ret;
+		goto out;
+	}
+	k->id = id;
+	mmx->nr_keys++;
+	atomic_inc(&mpx_nr_keys);
+	ret = id;
+out:
+	mutex_unlock(&mmx->lock);
+	return ret;
+}
+
+/*
+ * Run @fn on key @key of the caller's address space under its lock.
+ * ENOENT when the caller has no such key.
+ */
+static int mpx_key_locked(unsigned int key,
+			  int (*fn)(struct mpx_mm *mmx, struct mpx_key *k,
+				    void *arg),
+			  void *arg)
+{
+	struct mpx_mm *mmx = mpx_mm_current();
+	struct mpx_key *k;
+	int ret;
+
+	if (!mmx)
+		return -ENOENT;
+	if (mutex_lock_killable(&mmx->lock))
+		return -EINTR;
+	k = mpx_key_find(mmx, key);
+	ret = k ? fn(mmx, k, arg) : -ENOENT;
+	mutex_unlock(&mmx->lock);
+	return ret;
+}
+
+struct mpx_region {
+	unsigned long addr;
+	int len;
+};
+
+static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
+{
+	struct mpx_region *r = arg;
+	int ret;
+
+	ret = mpx_region_mapped(r->addr, r->len);
+	if (ret)
+		return ret;
+	WRITE_ONCE(k->addr, r->addr);
+	WRITE_ONCE(k->len, r->len);
+	return 0;
+}
+
+int mpx_key_set(unsigned int key, unsigned long addr, int len)
+{
+	struct mpx_region r = { .addr = addr, .len = len };
+
+	return mpx_key_locked(key, mpx_do_set, &r);
+}
+
+static u32 mpx_key_status(struct mpx_key *k)
+{
+	return k->enabled ? MPX_STATUS_ENABLED : 0;
+}
+
+static int mpx_do_get(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
+{
+	struct mpx_key_info *info = arg;
+
+	info->key = k->id;
+	info->status = mpx_key_status(k);
+	info->addr = k->addr;
+	info->len = k->len;
+	info->bnd = -1;
+	return info->status;
+}
+
+int mpx_key_get(unsigned int key, struct mpx_key_info *info)
+{
+	return mpx_key_locked(key, mpx_do_get, info);
+}
+
+static int mpx_do_enable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
+{
+	bool need_hw = *(bool *)arg;
+
+	if (need_hw && !mpx_hw_mode())
+		return -EOPNOTSUPP;
+	WRITE_ONCE(k->enabled, true);
+	return 0;
+}
+
+int mpx_key_enable(unsigned int key, bool need_hw)
+{
+	return mpx_key_locked(key, mpx_do_enable, &need_hw);
+}
+
+static int mpx_do_disable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
+{
+	WRITE_ONCE(k->enabled, false);
+	return 0;
+}
+
+int mpx_key_disable(unsigned int key)
+{
+	return mpx_key_locked(key, mpx_do_disable, NULL);
+}
+
+static int mpx_do_free(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
+{
+	if (k->enabled)
+		return -EBUSY;
+	xa_erase(&mmx->keys, k->id);
+	kfree_rcu(k, rcu);
+	mmx->nr_keys--;
+	atomic_dec(&mpx_nr_keys);
+	return 0;
+}
+
+int mpx_key_free(unsigned int key)
+{
+	return mpx_key_locked(key, mpx_do_free, NULL);
+}
+
+static int mpx_do_check(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
+{
+	struct mpx_region *r = arg;
+
+	if (!mpx_region_inside(r->addr, r->len, k->addr, k->len))
+		return -ERANGE;
+	return 0;
+}
+
+int mpx_key_check(unsigned int key, unsigned long addr, int len)
+{
+	struct mpx_region r = { .addr = addr, .len = len };
+
+	return mpx_key_locked(key, mpx_do_check, &r);
+}
+
+/**
+ * mpx_keys_stats() - live keys and address spaces, module-wide
+ * @nr_keys: set to the number of keys
+ * @nr_mms: set to the number of address spaces holding keys
+ */
+void mpx_keys_stats(unsigned int *nr_keys, unsigned int *nr_mms)
+{
+	*nr_keys = atomic_read(&mpx_nr_keys);
+	*nr_mms = atomic_read(&mpx_nr_mms);
+}
+
+/* Take any mpx_mm out of the hash; NULL when it is empty. */
+static struct mpx_mm *mpx_mm_unhash_any(void)
+{
+	struct mpx_mm *mmx;
+	int bkt;
+
+	spin_lock(&mpx_mms_lock);
+	hash_for_each(mpx_mms, bkt, mmx, node) {
+		hash_del_rcu(&mmx->node);
+		spin_unlock(&mpx_mms_lock);
+		return mmx;
+	}
+	spin_unlock(&mpx_mms_lock);
+	return NULL;
+}
+
+/*
+ * Module unload: no file is open, so no call is in flight; processes that
+ * still hold keys lose them.
+ */
+void mpx_keys_exit(void)
+{
+	struct mpx_mm *mmx;
+
+	while ((mmx = mpx_mm_unhash_any()))
+		mpx_mm_reclaim(mmx);
+	/* Wait for release callbacks in flight and for every free_notifier. */
+	mmu_notifier_synchronize();
+}
