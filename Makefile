@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mpx - out-of-tree kernel module, its tools and its VM test rig.
+#
+#   make deps     install build and test dependencies (Debian bookworm, root)
+#   make          build mpx.ko against KDIR (default: Debian 6.1 headers)
+#   make check    build, then run every selftest in QEMU on CPU models
+#                 "max" (MPX) and "max,-mpx"; ends with "N passed, N failed"
+#   make demo     boot the VM, load the module and show it working
+#   make lint     checkpatch.pl --strict and sparse
+#   make install  DKMS add/build/install for the installed kernel headers
+#   make clean
+#
+# Variables: KVER (Debian kernel ABI, e.g. 6.1.0-56-amd64), KDIR, CPUS,
+# CACHE (downloads outside the repository, default /var/cache/mpx).
+
+CACHE ?= /var/cache/mpx
+KVER ?= $(shell selftests/vm/kver.sh)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+CPUS ?= max max,-mpx
+VERSION := $(shell sed -n 's/^\#define MPX_VERSION[^"]*"\(.*\)"/\1/p' mpx_main.c)
+SOURCES := $(wildcard *.c include/*.h include/uapi/linux/*.h)
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C tools/mpxctl
+
+selftests:
+	$(MAKE) -C selftests CACHE=$(CACHE)
+
+deps:
+	selftests/vm/deps.sh $(CACHE)
+
+check: module tools selftests
+	selftests/vm/check.sh --kver $(KVER) $(foreach c,$(CPUS),--cpu $(c))
+
+demo: module tools
+	selftests/vm/run.sh --kver $(KVER) --cpu $(firstword $(CPUS)) demo \
+		tools/mpxctl/mpxctl
+
+lint:
+	perl $(CACHE)/scripts/checkpatch.pl --no-tree --strict --quiet \
+		--show-types -f $(SOURCES)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
+
+install:
+	rm -rf /usr/src/mpx-$(VERSION)
+	mkdir -p /usr/src/mpx-$(VERSION)
+	cp -r Kbuild dkms.conf *.c include /usr/src/mpx-$(VERSION)/
+	dkms remove mpx/$(VERSION) --all >/dev/null 2>&1 || true
+	dkms install mpx/$(VERSION) -k $(KVER)
+
+uninstall:
+	dkms remove mpx/$(VERSION) --all
+	rm -rf /usr/src/mpx-$(VERSION)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C selftests clean
+	$(MAKE) -C tools/mpxctl clean
+	rm -rf build
+
+.PHONY: all module tools selftests deps check demo lint install uninstall clean

@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a throwaway QEMU (TCG) VM on a Debian kernel image, load mpx.ko and
+# run a payload: the selftests (test) or mpxctl (demo). Nothing runs on the
+# host kernel.
+#
+#   run.sh [--kver VER] [--cpu MODEL] [--out DIR] [--timeout S] test|demo FILE...
+#
+# FILEs are copied to /tests (test) or /bin (demo) in the guest. The console
+# log and the payload's output are kept in DIR (default build/vm/VER-CPU).
+# In test mode the TAP is summarised; the console log is scanned for kernel
+# reports. Exit status: 0 when everything passed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+kver=""
+cpu=max
+out=""
+timeout=900
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kver) kver=$2; shift 2 ;;
+	--cpu) cpu=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	-h|--help) sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) break ;;
+	esac
+done
+mode=${1:?mode: test or demo}
+shift
+[ -n "$kver" ] || kver=$("$here/kver.sh")
+out=${out:-$top/build/vm/$kver-${cpu//[^A-Za-z0-9]/_}}
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || { echo "run.sh: no kernel image $kernel (make deps)" >&2; exit 2; }
+[ -r "$top/mpx.ko" ] || { echo "run.sh: build mpx.ko first (make)" >&2; exit 2; }
+
+rm -rf "$out"
+mkdir -p "$out/root"/{bin,dev,proc,sys,tmp,tests,lib/mpx}
+root=$out/root
+cp /bin/busybox "$root/bin/busybox"
+cp "$here/init.sh" "$root/init"
+cp "$top/mpx.ko" "$root/lib/mpx/"
+mknod "$root/dev/console" c 5 1
+dest=tests
+[ "$mode" = demo ] && dest=bin
+for f in "$@"; do cp "$f" "$root/$dest/"; done
+
+case $cpu in *-mpx*) hw=0 ;; *) hw=1 ;; esac
+if [ "$mode" = test ]; then
+	cat > "$root/payload.sh" <<EOP
+export MPX_KO=/lib/mpx/mpx.ko MPX_EXPECT_HW=$hw
+insmod \$MPX_KO || echo "not ok 1 insmod mpx.ko"
+for t in /tests/*; do
+	echo "# suite: \${t##*/}"
+	\$t
+	echo "# exit: \$?"
+done
+rmmod mpx || echo "# rmmod failed"
+EOP
+else
+	cat > "$root/payload.sh" <<EOP
+echo '# modprobe mpx (insmod in this VM)'; insmod /lib/mpx/mpx.ko
+echo '# ls -l /dev/mpx'; ls -l /dev/mpx
+echo '# mpxctl info'; mpxctl info
+echo '# mpxctl demo'; mpxctl demo
+echo '# rmmod mpx'; rmmod mpx
+EOP
+fi
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
+
+console=$out/console.log
+payload=$out/payload.log
+echo "# vm: kernel $kver, cpu $cpu, logs in $out"
+set +e
+timeout --foreground "$timeout" qemu-system-x86_64 \
+	-machine q35 -cpu "$cpu" -smp 2 -m 1G \
+	-display none -monitor none -no-reboot \
+	-serial "file:$console" -serial "file:$payload" \
+	-kernel "$kernel" -initrd "$out/initrd.gz" \
+	-append "console=ttyS0 loglevel=7 panic=-1 oops=panic softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 sysctl.kernel.hung_task_panic=1 rdinit=/init" \
+	</dev/null >"$out/qemu.log" 2>&1
+qemu_rc=$?
+set -e
+sed -i 's/\r$//' "$payload" "$console"
+
+if [ "$mode" = demo ]; then
+	grep -v '^MPX-VM-' "$payload"
+	[ $qemu_rc -eq 0 ] && grep -q '^MPX-VM-END' "$payload"
+	exit
+fi
+exec "$here/tap-summary.sh" --name "$kver/$cpu" --qemu-rc "$qemu_rc" \
+	"$payload" "$console"
