@@ -19,7 +19,8 @@ KVER ?= $(shell selftests/vm/kver.sh)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 CPUS ?= max max,-mpx
 VERSION := $(shell sed -n 's/^\#define MPX_VERSION[^"]*"\(.*\)"/\1/p' mpx_main.c)
-SOURCES := $(wildcard *.c include/*.h include/uapi/linux/*.h)
+SOURCES := $(filter-out %.mod.c,$(wildcard *.c include/*.h include/uapi/linux/*.h \
+	selftests/*.c tools/*/*.c tools/*/*.h))
 
 all: module
 

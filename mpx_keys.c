@@ -83,7 +83,7 @@ struct mpx_key {
 struct mpx_mm {
 	struct mmu_notifier mn;
 	struct hlist_node node;
-	struct mutex lock;
+	struct mutex lock;	/* serializes operations on @keys */
 	struct xarray keys;
 	u32 next;
 	unsigned int nr_keys;

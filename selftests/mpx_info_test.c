@@ -84,7 +84,7 @@ TEST(info_reserved_zero)
 
 	memset(&info, 0xff, sizeof(info));
 	ASSERT_EQ(0, mpx_info(&info));
-	for (i = 0; i < sizeof(info.reserved) / sizeof(info.reserved[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(info.reserved); i++)
 		EXPECT_EQ(0, info.reserved[i]);
 }
 
