@@ -1,46 +1,385 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mpx: CPU feature detection and the region checks.
+ * mpx: CPU feature detection, the calling thread's bound registers, #BR
+ * handling and the software region checks.
  *
  * Hardware mode needs MPX in CPUID (leaf 7, EBX bit 14, X86_FEATURE_MPX) and
- * both MPX state components, BNDREGS and BNDCSR, enabled in XCR0. The module
- * never changes XCR0: it only reads what the kernel set up at boot. Detection
- * runs once at load; the result does not change while the module is loaded.
+ * both MPX state components, BNDREGS (3) and BNDCSR (4), enabled in XCR0 by
+ * the kernel. The module never changes XCR0, and it changes only the
+ * calling task's own components 3 and 4, which the kernel saves and
+ * restores with the rest of the task's xstate on every context switch:
+ *
+ *  - when the task's FPU state is live in the CPU (TIF_NEED_FPU_LOAD
+ *    clear), with XSAVE/XRSTOR of components 3 and 4 under fpregs_lock();
+ *  - when it is not (the task was scheduled out, or the kernel used the
+ *    FPU), by editing the task's saved xstate in memory, in the standard or
+ *    the compacted (XSAVES) format, and invalidating the CPU's copy so the
+ *    return to user mode restores it. Kernels from 7.x on no longer let a
+ *    module call switch_fpu_return(), so this path is the only way there.
+ *
+ * The registers are the truth: a key is "loaded" in a thread when one of
+ * its bound registers holds exactly the key's region and BNDCFGU.EN is set.
+ * The kernel resets the xstate for a signal handler (MPX off there) and
+ * restores it at sigreturn; fork copies it; exec resets it.
+ *
+ * #BR: a die notifier sees the trap before the kernel's exc_bounds() does.
+ * For a bound violation (BNDSTATUS 1) of a 64-bit process that holds keys,
+ * raised by bndcl/bndcu/bndcn, it queues SIGSEGV with SEGV_BNDERR, the
+ * checked address and the register's bounds, and lets the kernel go on:
+ * its force_sig(SIGSEGV) then finds our signal pending and only makes sure
+ * it is delivered. Every other #BR keeps the kernel's default handling. The
+ * notifier runs with interrupts off: it uses a per-CPU buffer, fetches the
+ * instruction with copy_from_user_nofault() and looks keys up under RCU.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/init.h>
+#include <linux/kdebug.h>
+#include <linux/moduleparam.h>
+#include <linux/percpu.h>
+#include <linux/ptrace.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <asm/asm.h>
 #include <asm/cpufeature.h>
+#include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
+#include <asm/processor.h>
+#include <asm/traps.h>
 
+#include "mpx_compat.h"
 #include "mpx_internal.h"
+#include "mpx_trace.h"
 
 #define MPX_XFEATURES	(XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR)
+#define MPX_XSTATE_LEAF			0xd
+#define MPX_XSTATE_ALIGN64		BIT(1)	/* CPUID 0xD.i ECX */
+#define MPX_XSAVE_HDR_OFFSET		512
+#define MPX_XSAVE_FIRST_EXT		576	/* first extended component */
+#define MPX_XCOMP_BV_COMPACTED		BIT_ULL(63)
+#define MPX_XSAVE_ALIGN			64
+
+#define MPX_BNDCFG_ENABLE		BIT_ULL(0)
+#define MPX_BNDCFG_PRESERVE		BIT_ULL(1)
+#define MPX_BNDSTA_CODE			GENMASK_ULL(1, 0)
+#define MPX_BNDSTA_BOUND_VIOLATION	1
+
+static bool mpx_force_sw;
+module_param_named(force_sw, mpx_force_sw, bool, 0444);
+MODULE_PARM_DESC(force_sw, "Use software mode even on a CPU with MPX");
+
+/*
+ * Testing aid: make every register access take the in-memory path by
+ * saving the task's FPU state first (kernel_fpu_begin/end).
+ */
+static bool mpx_fpu_memory;
+module_param_named(fpu_memory, mpx_fpu_memory, bool, 0644);
+MODULE_PARM_DESC(fpu_memory,
+		 "Test aid: always edit the saved xstate instead of the registers");
 
 static bool mpx_cpu_mpx __ro_after_init;
+static bool mpx_hw __ro_after_init;
 
-void __init mpx_bounds_detect(void)
-{
-	u64 xcr0 = 0;
+/* Standard-format offsets and sizes of BNDREGS and BNDCSR (CPUID 0xD). */
+static unsigned int mpx_off[XFEATURE_BNDCSR + 1] __ro_after_init;
+static unsigned int mpx_size[XFEATURE_BNDCSR + 1] __ro_after_init;
+static unsigned int mpx_xsave_size __ro_after_init;
 
-	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
-		xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	mpx_cpu_mpx = boot_cpu_has(X86_FEATURE_MPX) &&
-		      (xcr0 & MPX_XFEATURES) == MPX_XFEATURES;
-	pr_debug("cpu mpx %d, xcr0 %#llx\n", mpx_cpu_mpx, xcr0);
-}
+/* One standard-format XSAVE area per CPU, used under fpregs_lock. */
+static void __percpu *mpx_xsave_buf;
 
-/* INFO.hw: the CPU has MPX and XCR0 enables its state components. */
+/* Which path register accesses took (debugfs). */
+static atomic_long_t mpx_fpu_live_count = ATOMIC_LONG_INIT(0);
+static atomic_long_t mpx_fpu_memory_count = ATOMIC_LONG_INIT(0);
+static atomic_long_t mpx_br_count = ATOMIC_LONG_INIT(0);
+
+struct mpx_bound {
+	u64 lower;
+	u64 upper;	/* one's complement, as the hardware keeps it */
+};
+
+struct mpx_cfg {
+	u64 bndcfgu;
+	u64 bndstatus;
+};
+
+/* Components 3 and 4 of the calling thread. */
+struct mpx_bndstate {
+	struct mpx_bound bnd[MPX_NR_BND];
+	struct mpx_cfg csr;
+};
+
+static_assert(sizeof(struct mpx_bound) * MPX_NR_BND == 64);
+static_assert(sizeof(struct mpx_cfg) == 16);
+
 bool mpx_cpu_has_mpx(void)
 {
 	return mpx_cpu_mpx;
 }
 
-/* INFO.mode: hardware mode is in use. */
 bool mpx_hw_mode(void)
 {
-	return false;
+	return mpx_hw;
+}
+
+/* XSAVE/XRSTOR of @mask; a fault (bad header) returns an error, no oops. */
+static int mpx_xsave(void *buf, u64 mask)
+{
+	int err;
+
+	asm volatile("1: xsave64 (%[buf])\n"
+		     "   xor %[err], %[err]\n"
+		     "2:\n"
+		     _ASM_EXTABLE_TYPE(1b, 2b, EX_TYPE_FAULT)
+		     : [err] "=a" (err)
+		     : [buf] "D" (buf), "a" ((u32)mask), "d" ((u32)(mask >> 32))
+		     : "memory");
+	return err ? -EFAULT : 0;
+}
+
+static int mpx_xrstor(const void *buf, u64 mask)
+{
+	int err;
+
+	asm volatile("1: xrstor64 (%[buf])\n"
+		     "   xor %[err], %[err]\n"
+		     "2:\n"
+		     _ASM_EXTABLE_TYPE(1b, 2b, EX_TYPE_FAULT)
+		     : [err] "=a" (err)
+		     : [buf] "D" (buf), "a" ((u32)mask), "d" ((u32)(mask >> 32))
+		     : "memory");
+	return err ? -EFAULT : 0;
+}
+
+static struct xstate_header *mpx_xsave_hdr(void *xsave)
+{
+	return xsave + MPX_XSAVE_HDR_OFFSET;
+}
+
+/*
+ * Offset of component @nr in a saved xstate image: the standard offset, or
+ * for the compacted format the sum of the sizes of the components before it
+ * in XCOMP_BV, each aligned to 64 bytes where CPUID says so. 0 when the
+ * image has no room for it.
+ */
+static unsigned int mpx_xstate_offset(struct xstate_header *hdr, int nr)
+{
+	unsigned int off = MPX_XSAVE_FIRST_EXT;
+	u32 eax, ebx, ecx, edx;
+	int i;
+
+	if (!(hdr->xcomp_bv & MPX_XCOMP_BV_COMPACTED))
+		return mpx_off[nr];
+	if (!(hdr->xcomp_bv & BIT_ULL(nr)))
+		return 0;
+	for (i = FIRST_EXTENDED_XFEATURE; i <= nr; i++) {
+		if (!(hdr->xcomp_bv & BIT_ULL(i)))
+			continue;
+		cpuid_count(MPX_XSTATE_LEAF, i, &eax, &ebx, &ecx, &edx);
+		if (ecx & MPX_XSTATE_ALIGN64)
+			off = ALIGN(off, MPX_XSAVE_ALIGN);
+		if (i == nr)
+			return off;
+		off += eax;
+	}
+	return 0;
+}
+
+/*
+ * Copy components 3 and 4 between @st and a saved xstate image @xsave.
+ * A component in its init state (XSTATE_BV bit clear) reads as zeroes.
+ */
+static int mpx_image_access(void *xsave, struct mpx_bndstate *st, bool write)
+{
+	struct xstate_header *hdr = mpx_xsave_hdr(xsave);
+	unsigned int bnd = mpx_xstate_offset(hdr, XFEATURE_BNDREGS);
+	unsigned int csr = mpx_xstate_offset(hdr, XFEATURE_BNDCSR);
+
+	if (!bnd || !csr)
+		return -EOPNOTSUPP;
+	if (write) {
+		memcpy(xsave + bnd, st->bnd, sizeof(st->bnd));
+		memcpy(xsave + csr, &st->csr, sizeof(st->csr));
+		hdr->xfeatures |= MPX_XFEATURES;
+		return 0;
+	}
+	memset(st, 0, sizeof(*st));
+	if (hdr->xfeatures & XFEATURE_MASK_BNDREGS)
+		memcpy(st->bnd, xsave + bnd, sizeof(st->bnd));
+	if (hdr->xfeatures & XFEATURE_MASK_BNDCSR)
+		memcpy(&st->csr, xsave + csr, sizeof(st->csr));
+	return 0;
+}
+
+/* Components 3 and 4 of the live registers, through the per-CPU buffer. */
+static int mpx_live_access(struct mpx_bndstate *st, bool write)
+{
+	void *buf = this_cpu_ptr(mpx_xsave_buf);
+	int ret;
+
+	memset(buf, 0, mpx_xsave_size);
+	if (!write) {
+		ret = mpx_xsave(buf, MPX_XFEATURES);
+		return ret ?: mpx_image_access(buf, st, false);
+	}
+	ret = mpx_image_access(buf, st, true);
+	return ret ?: mpx_xrstor(buf, MPX_XFEATURES);
+}
+
+/*
+ * Read or write the calling thread's components 3 and 4, wherever they are
+ * now. Callable with interrupts off (the #BR notifier) or in process
+ * context.
+ */
+static int mpx_bnd_access(struct mpx_bndstate *st, bool write)
+{
+	struct fpu *fpu = mpx_task_fpu(current);
+	int ret;
+
+	if (mpx_fpu_memory && !irqs_disabled()) {
+		/* Test aid: push the user state out to memory. */
+		kernel_fpu_begin();
+		kernel_fpu_end();
+	}
+
+	fpregs_lock();
+	if (!test_thread_flag(TIF_NEED_FPU_LOAD)) {
+		ret = mpx_live_access(st, write);
+		atomic_long_inc(&mpx_fpu_live_count);
+	} else {
+		ret = mpx_image_access(&fpu->fpstate->regs.xsave, st, write);
+		/* Make the return to user mode reload the edited image. */
+		if (!ret && write)
+			fpu->last_cpu = -1;
+		atomic_long_inc(&mpx_fpu_memory_count);
+	}
+	fpregs_unlock();
+	return ret;
+}
+
+static u64 mpx_upper(unsigned long addr, int len)
+{
+	return ~(u64)(addr + len - 1);
+}
+
+static int mpx_bnd_match(const struct mpx_bndstate *st, unsigned long addr,
+			 int len)
+{
+	int i;
+
+	if (!(st->csr.bndcfgu & MPX_BNDCFG_ENABLE))
+		return -1;
+	for (i = 0; i < MPX_NR_BND; i++)
+		if (st->bnd[i].lower == addr &&
+		    st->bnd[i].upper == mpx_upper(addr, len))
+			return i;
+	return -1;
+}
+
+/**
+ * mpx_bnd_find() - the calling thread's register holding a region
+ * @addr: start of the region
+ * @len: its length
+ *
+ * Return: the register number, -1 when none holds it (or in software mode).
+ */
+int mpx_bnd_find(unsigned long addr, int len)
+{
+	struct mpx_bndstate st;
+
+	if (!mpx_hw || mpx_bnd_access(&st, false))
+		return -1;
+	return mpx_bnd_match(&st, addr, len);
+}
+
+/**
+ * mpx_bnd_load() - load a region into a free bound register
+ * @addr: start of the region
+ * @len: its length
+ *
+ * A register is free when it is in its init state (both bounds 0: the
+ * whole address space). Sets BNDCFGU.EN and BNDPRESERVE.
+ *
+ * Return: the register number, -EBUSY when none is free.
+ */
+int mpx_bnd_load(unsigned long addr, int len)
+{
+	struct mpx_bndstate st;
+	int i, ret;
+
+	ret = mpx_bnd_access(&st, false);
+	if (ret)
+		return ret;
+	i = mpx_bnd_match(&st, addr, len);
+	if (i >= 0)
+		return i;
+	for (i = 0; i < MPX_NR_BND; i++)
+		if (!st.bnd[i].lower && !st.bnd[i].upper)
+			break;
+	if (i == MPX_NR_BND)
+		return -EBUSY;
+	st.bnd[i].lower = addr;
+	st.bnd[i].upper = mpx_upper(addr, len);
+	st.csr.bndcfgu = MPX_BNDCFG_ENABLE | MPX_BNDCFG_PRESERVE;
+	ret = mpx_bnd_access(&st, true);
+	return ret ?: i;
+}
+
+/**
+ * mpx_bnd_move() - rebind the register holding a region, if any
+ * @addr: start of the old region
+ * @len: its length
+ * @new_addr: start of the new region
+ * @new_len: its length
+ *
+ * Return: 0, also when no register of the calling thread holds the region.
+ */
+int mpx_bnd_move(unsigned long addr, int len, unsigned long new_addr,
+		 int new_len)
+{
+	struct mpx_bndstate st;
+	int i, ret;
+
+	ret = mpx_bnd_access(&st, false);
+	if (ret)
+		return ret;
+	i = mpx_bnd_match(&st, addr, len);
+	if (i < 0)
+		return 0;
+	st.bnd[i].lower = new_addr;
+	st.bnd[i].upper = mpx_upper(new_addr, new_len);
+	return mpx_bnd_access(&st, true);
+}
+
+/**
+ * mpx_bnd_unload() - clear the register holding a region, if any
+ * @addr: start of the region
+ * @len: its length
+ *
+ * Clears BNDCFGU (MPX off for the thread) when no register is left in use.
+ *
+ * Return: 0, also when no register of the calling thread holds the region.
+ */
+int mpx_bnd_unload(unsigned long addr, int len)
+{
+	struct mpx_bndstate st;
+	int i, ret;
+
+	ret = mpx_bnd_access(&st, false);
+	if (ret)
+		return ret;
+	i = mpx_bnd_match(&st, addr, len);
+	if (i < 0)
+		return 0;
+	st.bnd[i].lower = 0;
+	st.bnd[i].upper = 0;
+	for (i = 0; i < MPX_NR_BND; i++)
+		if (st.bnd[i].lower || st.bnd[i].upper)
+			break;
+	if (i == MPX_NR_BND)
+		st.csr.bndcfgu = 0;
+	return mpx_bnd_access(&st, true);
 }
 
 /**
@@ -56,4 +395,119 @@ bool mpx_region_inside(unsigned long addr, int len,
 		       unsigned long lower, int lower_len)
 {
 	return addr >= lower && addr + len <= lower + lower_len;
+}
+
+/* #BR: SIGSEGV/SEGV_BNDERR for a bound violation of a process with keys. */
+static int mpx_br_notify(struct notifier_block *nb, unsigned long val,
+			 void *data)
+{
+	struct die_args *args = data;
+	struct pt_regs *regs = args->regs;
+	struct mpx_bndstate st;
+	struct kernel_siginfo info;
+	struct mpx_bndck insn;
+	unsigned long lower, upper;
+	u32 key;
+
+	if (val != DIE_TRAP || args->trapnr != X86_TRAP_BR ||
+	    !user_mode(regs) || !user_64bit_mode(regs) || !current->mm)
+		return NOTIFY_DONE;
+	if (!mpx_mm_has_keys(current->mm))
+		return NOTIFY_DONE;	/* never used mpx: default handling */
+	if (mpx_bnd_access(&st, false) ||
+	    (st.csr.bndstatus & MPX_BNDSTA_CODE) != MPX_BNDSTA_BOUND_VIOLATION)
+		return NOTIFY_DONE;
+	if (mpx_decode_bndck(regs, &insn))
+		return NOTIFY_DONE;
+
+	lower = st.bnd[insn.bnd].lower;
+	upper = ~st.bnd[insn.bnd].upper;
+	clear_siginfo(&info);
+	info.si_signo = SIGSEGV;
+	info.si_code = SEGV_BNDERR;
+	info.si_addr = (void __user *)insn.addr;
+	info.si_lower = (void __user *)lower;
+	info.si_upper = (void __user *)upper;
+	key = mpx_key_by_bounds(current->mm, lower, upper);
+	atomic_long_inc(&mpx_br_count);
+	trace_mpx_violation(key, insn.addr, lower, upper, MPX_VIOLATION_BR);
+	send_sig_info(SIGSEGV, &info, current);
+	/* exc_bounds() goes on to force_sig(SIGSEGV), which delivers ours. */
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mpx_br_nb = {
+	.notifier_call = mpx_br_notify,
+};
+
+/**
+ * mpx_bounds_stats() - counters for debugfs
+ * @live: register accesses that found the state in the CPU
+ * @memory: register accesses that edited the saved xstate
+ * @br: #BR traps turned into SEGV_BNDERR
+ */
+void mpx_bounds_stats(long *live, long *memory, long *br)
+{
+	*live = atomic_long_read(&mpx_fpu_live_count);
+	*memory = atomic_long_read(&mpx_fpu_memory_count);
+	*br = atomic_long_read(&mpx_br_count);
+}
+
+static void __init mpx_xstate_layout(void)
+{
+	u32 eax, ebx, ecx, edx;
+	int i;
+
+	for (i = XFEATURE_BNDREGS; i <= XFEATURE_BNDCSR; i++) {
+		cpuid_count(MPX_XSTATE_LEAF, i, &eax, &ebx, &ecx, &edx);
+		mpx_size[i] = eax;
+		mpx_off[i] = ebx;
+		mpx_xsave_size = max(mpx_xsave_size, ebx + eax);
+	}
+}
+
+int __init mpx_bounds_init(void)
+{
+	u64 xcr0 = 0;
+	int ret;
+
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	mpx_cpu_mpx = boot_cpu_has(X86_FEATURE_MPX) &&
+		      (xcr0 & MPX_XFEATURES) == MPX_XFEATURES;
+	if (!mpx_cpu_mpx || mpx_force_sw)
+		return 0;
+
+	mpx_xstate_layout();
+	if (mpx_size[XFEATURE_BNDREGS] < sizeof(struct mpx_bound) * MPX_NR_BND ||
+	    mpx_size[XFEATURE_BNDCSR] < sizeof(struct mpx_cfg) ||
+	    mpx_off[XFEATURE_BNDREGS] < MPX_XSAVE_FIRST_EXT ||
+	    mpx_off[XFEATURE_BNDCSR] < MPX_XSAVE_FIRST_EXT) {
+		pr_warn("unexpected MPX xstate layout, software mode\n");
+		return 0;
+	}
+	mpx_xsave_buf = __alloc_percpu(mpx_xsave_size, MPX_XSAVE_ALIGN);
+	if (!mpx_xsave_buf)
+		return -ENOMEM;
+	ret = register_die_notifier(&mpx_br_nb);
+	if (ret) {
+		free_percpu(mpx_xsave_buf);
+		return ret;
+	}
+	mpx_hw = true;
+	return 0;
+}
+
+/*
+ * Threads that still have keys in their bound registers keep them: after
+ * unload a violation gets the kernel's default #BR handling (SIGSEGV,
+ * SI_KERNEL), and the registers go with the thread's exit or exec.
+ */
+void mpx_bounds_exit(void)
+{
+	if (!mpx_hw)
+		return;
+	unregister_die_notifier(&mpx_br_nb);
+	/* unregister_die_notifier() waits for notifiers in flight (RCU). */
+	free_percpu(mpx_xsave_buf);
 }

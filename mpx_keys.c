@@ -44,6 +44,7 @@
 #include <linux/xarray.h>
 
 #include "mpx_internal.h"
+#include "mpx_trace.h"
 
 #define MPX_MM_HASH_BITS	6
 
@@ -78,6 +79,7 @@ struct mpx_key {
  * @keys: key number -> struct mpx_key
  * @next: cursor of the cyclic key allocator
  * @nr_keys: keys in @keys
+ * @pid: the process that created the first key (for events)
  * @rcu: for kfree_rcu()
  */
 struct mpx_mm {
@@ -87,6 +89,7 @@ struct mpx_mm {
 	struct xarray keys;
 	u32 next;
 	unsigned int nr_keys;
+	pid_t pid;
 	struct rcu_head rcu;
 };
 
@@ -158,6 +161,8 @@ static void mpx_mm_reclaim(struct mpx_mm *mmx)
 	mutex_lock(&mmx->lock);
 	xa_for_each(&mmx->keys, id, k) {
 		xa_erase(&mmx->keys, id);
+		trace_mpx_key(mmx->pid, k->id, MPX_KEY_RECLAIMED, k->addr,
+			      k->len, -1);
 		kfree_rcu(k, rcu);
 		atomic_dec(&mpx_nr_keys);
 	}
@@ -212,6 +217,7 @@ static struct mpx_mm *mpx_mm_current_create(void)
 		goto out;
 	}
 	mmx = container_of(mn, struct mpx_mm, mn);
+	mmx->pid = task_tgid_nr(current);
 	atomic_inc(&mpx_nr_mms);
 	spin_lock(&mpx_mms_lock);
 	hash_add_rcu(mpx_mms, &mmx->node, (unsigned long)mm);
@@ -252,6 +258,12 @@ static int mpx_region_mapped(unsigned long addr, int len)
 	return ret;
 }
 
+static void mpx_key_event(struct mpx_key *k, int action, int bnd)
+{
+	trace_mpx_key(task_tgid_nr(current), k->id, action, k->addr, k->len,
+		      bnd);
+}
+
 int mpx_key_create(unsigned long addr, int len)
 {
 	struct mpx_key *k;
@@ -289,6 +301,7 @@ int mpx_key_create(unsigned long addr, int len)
 	k->id = id;
 	mmx->nr_keys++;
 	atomic_inc(&mpx_nr_keys);
+	mpx_key_event(k, MPX_KEY_CREATED, -1);
 	ret = id;
 out:
 	mutex_unlock(&mmx->lock);
@@ -323,6 +336,30 @@ struct mpx_region {
 	int len;
 };
 
+/*
+ * Another enabled key of the address space guards the same region, so the
+ * bound register holding it is still needed.
+ */
+static bool mpx_region_shared(struct mpx_mm *mmx, struct mpx_key *k)
+{
+	struct mpx_key *other;
+	unsigned long id;
+
+	xa_for_each(&mmx->keys, id, other)
+		if (other != k && other->enabled && other->addr == k->addr &&
+		    other->len == k->len)
+			return true;
+	return false;
+}
+
+/* Clear the calling thread's register holding @k, unless still needed. */
+static int mpx_key_unload(struct mpx_mm *mmx, struct mpx_key *k)
+{
+	if (!mpx_hw_mode() || mpx_region_shared(mmx, k))
+		return 0;
+	return mpx_bnd_unload(k->addr, k->len);
+}
+
 static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	struct mpx_region *r = arg;
@@ -331,8 +368,14 @@ static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 	ret = mpx_region_mapped(r->addr, r->len);
 	if (ret)
 		return ret;
+	if (k->enabled && mpx_hw_mode() && !mpx_region_shared(mmx, k)) {
+		ret = mpx_bnd_move(k->addr, k->len, r->addr, r->len);
+		if (ret)
+			return ret;
+	}
 	WRITE_ONCE(k->addr, r->addr);
 	WRITE_ONCE(k->len, r->len);
+	mpx_key_event(k, MPX_KEY_SET, mpx_bnd_find(k->addr, k->len));
 	return 0;
 }
 
@@ -343,20 +386,18 @@ int mpx_key_set(unsigned int key, unsigned long addr, int len)
 	return mpx_key_locked(key, mpx_do_set, &r);
 }
 
-static u32 mpx_key_status(struct mpx_key *k)
-{
-	return k->enabled ? MPX_STATUS_ENABLED : 0;
-}
-
 static int mpx_do_get(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	struct mpx_key_info *info = arg;
+	int bnd = mpx_bnd_find(k->addr, k->len);
 
 	info->key = k->id;
-	info->status = mpx_key_status(k);
+	info->status = k->enabled ? MPX_STATUS_ENABLED : 0;
+	if (bnd >= 0)
+		info->status |= MPX_STATUS_HW | bnd << MPX_STATUS_BND_SHIFT;
 	info->addr = k->addr;
 	info->len = k->len;
-	info->bnd = -1;
+	info->bnd = bnd;
 	return info->status;
 }
 
@@ -368,10 +409,19 @@ int mpx_key_get(unsigned int key, struct mpx_key_info *info)
 static int mpx_do_enable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	bool need_hw = *(bool *)arg;
+	bool was_enabled = k->enabled;
+	int bnd = -1;
 
 	if (need_hw && !mpx_hw_mode())
 		return -EOPNOTSUPP;
+	if (mpx_hw_mode()) {
+		bnd = mpx_bnd_load(k->addr, k->len);
+		if (bnd < 0)
+			return bnd;
+	}
 	WRITE_ONCE(k->enabled, true);
+	if (!was_enabled)
+		mpx_key_event(k, MPX_KEY_ENABLED, bnd);
 	return 0;
 }
 
@@ -382,7 +432,15 @@ int mpx_key_enable(unsigned int key, bool need_hw)
 
 static int mpx_do_disable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
-	WRITE_ONCE(k->enabled, false);
+	int ret;
+
+	ret = mpx_key_unload(mmx, k);
+	if (ret)
+		return ret;
+	if (k->enabled) {
+		WRITE_ONCE(k->enabled, false);
+		mpx_key_event(k, MPX_KEY_DISABLED, -1);
+	}
 	return 0;
 }
 
@@ -393,9 +451,16 @@ int mpx_key_disable(unsigned int key)
 
 static int mpx_do_free(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
+	int ret;
+
 	if (k->enabled)
 		return -EBUSY;
+	/* Another thread disabled it: drop this thread's copy too. */
+	ret = mpx_key_unload(mmx, k);
+	if (ret)
+		return ret;
 	xa_erase(&mmx->keys, k->id);
+	mpx_key_event(k, MPX_KEY_FREED, -1);
 	kfree_rcu(k, rcu);
 	mmx->nr_keys--;
 	atomic_dec(&mpx_nr_keys);
@@ -411,9 +476,11 @@ static int mpx_do_check(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	struct mpx_region *r = arg;
 
-	if (!mpx_region_inside(r->addr, r->len, k->addr, k->len))
-		return -ERANGE;
-	return 0;
+	if (mpx_region_inside(r->addr, r->len, k->addr, k->len))
+		return 0;
+	trace_mpx_violation(k->id, r->addr, k->addr, k->addr + k->len - 1,
+			    MPX_VIOLATION_CHECK);
+	return -ERANGE;
 }
 
 int mpx_key_check(unsigned int key, unsigned long addr, int len)
@@ -421,6 +488,52 @@ int mpx_key_check(unsigned int key, unsigned long addr, int len)
 	struct mpx_region r = { .addr = addr, .len = len };
 
 	return mpx_key_locked(key, mpx_do_check, &r);
+}
+
+/**
+ * mpx_mm_has_keys() - has @mm ever created a key (and not gone away)?
+ * @mm: an address space
+ *
+ * Safe with interrupts off (RCU only).
+ */
+bool mpx_mm_has_keys(struct mm_struct *mm)
+{
+	return mpx_mm_lookup(mm);
+}
+
+/**
+ * mpx_key_by_bounds() - the key of @mm guarding exactly [lower, upper]
+ * @mm: an address space
+ * @lower: first byte of the region
+ * @upper: last byte of the region
+ *
+ * Safe with interrupts off (RCU only); at most max_keys steps.
+ *
+ * Return: the key, or 0 when there is none.
+ */
+u32 mpx_key_by_bounds(struct mm_struct *mm, unsigned long lower,
+		      unsigned long upper)
+{
+	struct mpx_mm *mmx;
+	struct mpx_key *k;
+	unsigned long id;
+	u32 key = 0;
+
+	rcu_read_lock();
+	mmx = mpx_mm_lookup(mm);
+	if (mmx) {
+		xa_for_each(&mmx->keys, id, k) {
+			unsigned long addr = READ_ONCE(k->addr);
+
+			if (addr == lower &&
+			    addr + READ_ONCE(k->len) - 1 == upper) {
+				key = k->id;
+				break;
+			}
+		}
+	}
+	rcu_read_unlock();
+	return key;
 }
 
 /**

@@ -230,9 +230,19 @@ static int mpx_misc_register(void)
 static int mpx_state_show(struct seq_file *m, void *v)
 {
 	unsigned int nr_keys, nr_mms;
+	long live, memory, br;
+	unsigned long missed;
+	bool armed;
 
 	mpx_keys_stats(&nr_keys, &nr_mms);
+	mpx_bounds_stats(&live, &memory, &br);
+	missed = mpx_probe_stats(&armed);
 	seq_printf(m, "keys %u\nmms %u\n", nr_keys, nr_mms);
+	seq_printf(m, "mode %s\n", mpx_hw_mode() ? "hw" : "sw");
+	seq_printf(m, "fpu_live %ld\nfpu_memory %ld\nbr_signals %ld\n",
+		   live, memory, br);
+	seq_printf(m, "probes %s\nkretprobe_nmissed %lu\n",
+		   armed ? "armed" : "disarmed", missed);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mpx_state);
@@ -241,11 +251,14 @@ static int __init mpx_init(void)
 {
 	int ret;
 
-	mpx_bounds_detect();
-
-	ret = mpx_misc_register();
+	ret = mpx_bounds_init();
 	if (ret)
 		return ret;
+	ret = mpx_misc_register();
+	if (ret) {
+		mpx_bounds_exit();
+		return ret;
+	}
 	mpx_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("state", 0444, mpx_debugfs, NULL, &mpx_state_fops);
 
@@ -258,6 +271,8 @@ static void __exit mpx_exit(void)
 {
 	debugfs_remove(mpx_debugfs);
 	misc_deregister(&mpx_misc);
+	mpx_probe_exit();
+	mpx_bounds_exit();
 	mpx_keys_exit();
 	pr_info("unloaded\n");
 }

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tracepoints of the mpx module, system "mpx" in tracefs
+ * (/sys/kernel/tracing/events/mpx/).
+ *
+ * mpx_enter and mpx_exit are emitted by a kprobe and a kretprobe on
+ * mpx_syscall() (mpx_probe.c), armed only while one of the two events has
+ * a consumer. mpx_key and mpx_violation are emitted from the key table and
+ * the bound checks directly. Every value is the kernel's validated copy,
+ * never re-read from user memory. "pid" is the process (thread group) id,
+ * "tid" the thread.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM mpx
+
+#if !defined(_MPX_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _MPX_TRACE_H
+
+#include <linux/sched.h>
+#include <linux/tracepoint.h>
+#include <uapi/linux/mpx.h>
+
+#include "mpx_internal.h"
+
+#define mpx_show_op(op)						\
+	__print_symbolic(op,					\
+		{ MPX_OP_CREATE,	"CREATE" },		\
+		{ MPX_OP_SET,		"SET" },		\
+		{ MPX_OP_GET,		"GET" },		\
+		{ MPX_OP_ENABLE,	"ENABLE" },		\
+		{ MPX_OP_DISABLE,	"DISABLE" },		\
+		{ MPX_OP_FREE,		"FREE" },		\
+		{ MPX_OP_CHECK,		"CHECK" },		\
+		{ MPX_OP_ENABLE_HW,	"ENABLE_HW" })
+
+#define mpx_show_ret(ret)					\
+	__print_symbolic(ret,					\
+		{ -EFAULT,	"EFAULT" },			\
+		{ -EINVAL,	"EINVAL" },			\
+		{ -ENOENT,	"ENOENT" },			\
+		{ -ENOMEM,	"ENOMEM" },			\
+		{ -ENOSPC,	"ENOSPC" },			\
+		{ -EBUSY,	"EBUSY" },			\
+		{ -EOPNOTSUPP,	"EOPNOTSUPP" },			\
+		{ -ERANGE,	"ERANGE" },			\
+		{ -EINTR,	"EINTR" })
+
+#define mpx_show_action(action)					\
+	__print_symbolic(action,				\
+		{ MPX_KEY_CREATED,	"created" },		\
+		{ MPX_KEY_SET,		"set" },		\
+		{ MPX_KEY_ENABLED,	"enabled" },		\
+		{ MPX_KEY_DISABLED,	"disabled" },		\
+		{ MPX_KEY_FREED,	"freed" },		\
+		{ MPX_KEY_RECLAIMED,	"reclaimed" })
+
+#define mpx_show_source(source)					\
+	__print_symbolic(source,				\
+		{ MPX_VIOLATION_BR,	"#BR" },		\
+		{ MPX_VIOLATION_CHECK,	"CHECK" })
+
+/**
+ * mpx_enter - a call of mpx() begins
+ * @addr: the region's start (or GET's buffer)
+ * @len: its length
+ * @key: the key
+ * @op: the operation (MPX_OP_*)
+ */
+TRACE_EVENT_FN(mpx_enter,
+	TP_PROTO(unsigned long addr, int len, unsigned int key, int op),
+	TP_ARGS(addr, len, key, op),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(pid_t, tid)
+		__array(char, comm, TASK_COMM_LEN)
+		__field(unsigned long, addr)
+		__field(int, len)
+		__field(unsigned int, key)
+		__field(int, op)
+	),
+	TP_fast_assign(
+		__entry->pid = task_tgid_nr(current);
+		__entry->tid = task_pid_nr(current);
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		__entry->addr = addr;
+		__entry->len = len;
+		__entry->key = key;
+		__entry->op = op;
+	),
+	TP_printk("pid=%d tid=%d comm=%s op=%s addr=0x%lx len=%d key=%u",
+		  __entry->pid, __entry->tid, __entry->comm,
+		  mpx_show_op(__entry->op), __entry->addr, __entry->len,
+		  __entry->key),
+	mpx_probe_reg, mpx_probe_unreg
+);
+
+/**
+ * mpx_exit - a call of mpx() returns
+ * @op: the operation
+ * @key: the key argument
+ * @ret: the return value (>= 0, or -errno)
+ * @latency: nanoseconds from entry to return
+ */
+TRACE_EVENT_FN(mpx_exit,
+	TP_PROTO(int op, unsigned int key, long ret, u64 latency),
+	TP_ARGS(op, key, ret, latency),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(pid_t, tid)
+		__array(char, comm, TASK_COMM_LEN)
+		__field(int, op)
+		__field(unsigned int, key)
+		__field(long, ret)
+		__field(u64, latency)
+	),
+	TP_fast_assign(
+		__entry->pid = task_tgid_nr(current);
+		__entry->tid = task_pid_nr(current);
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		__entry->op = op;
+		__entry->key = key;
+		__entry->ret = ret;
+		__entry->latency = latency;
+	),
+	TP_printk("pid=%d tid=%d comm=%s op=%s key=%u ret=%ld%s%s latency=%lluns",
+		  __entry->pid, __entry->tid, __entry->comm,
+		  mpx_show_op(__entry->op), __entry->key, __entry->ret,
+		  __entry->ret < 0 ? " " : "",
+		  __entry->ret < 0 ? mpx_show_ret(__entry->ret) : "",
+		  __entry->latency),
+	mpx_probe_reg, mpx_probe_unreg
+);
+
+/**
+ * mpx_key - a key's life: created, set, enabled, disabled, freed, or
+ *	reclaimed when its address space went away (or the module unloaded)
+ * @pid: the process owning the key
+ * @key: the key
+ * @action: MPX_KEY_*
+ * @addr: the key's region after the action
+ * @len: its length
+ * @bnd: the calling thread's bound register holding it, or -1
+ */
+TRACE_EVENT(mpx_key,
+	TP_PROTO(pid_t pid, unsigned int key, int action, unsigned long addr,
+		 int len, int bnd),
+	TP_ARGS(pid, key, action, addr, len, bnd),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(unsigned int, key)
+		__field(int, action)
+		__field(unsigned long, addr)
+		__field(int, len)
+		__field(int, bnd)
+	),
+	TP_fast_assign(
+		__entry->pid = pid;
+		__entry->key = key;
+		__entry->action = action;
+		__entry->addr = addr;
+		__entry->len = len;
+		__entry->bnd = bnd;
+	),
+	TP_printk("pid=%d key=%u %s addr=0x%lx len=%d bnd=%d",
+		  __entry->pid, __entry->key, mpx_show_action(__entry->action),
+		  __entry->addr, __entry->len, __entry->bnd)
+);
+
+/**
+ * mpx_violation - an access left a key's region
+ * @key: the key whose bounds were left (0 if no key of the process has
+ *	the faulting register's bounds)
+ * @addr: the checked address (start of the checked range for CHECK)
+ * @lower: the region's first byte
+ * @upper: the region's last byte
+ * @source: MPX_VIOLATION_BR (a bndcl/bndcu/bndcn trap) or
+ *	MPX_VIOLATION_CHECK (MPX_OP_CHECK)
+ */
+TRACE_EVENT(mpx_violation,
+	TP_PROTO(unsigned int key, unsigned long addr, unsigned long lower,
+		 unsigned long upper, int source),
+	TP_ARGS(key, addr, lower, upper, source),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(pid_t, tid)
+		__array(char, comm, TASK_COMM_LEN)
+		__field(unsigned int, key)
+		__field(unsigned long, addr)
+		__field(unsigned long, lower)
+		__field(unsigned long, upper)
+		__field(int, source)
+	),
+	TP_fast_assign(
+		__entry->pid = task_tgid_nr(current);
+		__entry->tid = task_pid_nr(current);
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		__entry->key = key;
+		__entry->addr = addr;
+		__entry->lower = lower;
+		__entry->upper = upper;
+		__entry->source = source;
+	),
+	TP_printk("pid=%d tid=%d comm=%s key=%u addr=0x%lx lower=0x%lx upper=0x%lx source=%s",
+		  __entry->pid, __entry->tid, __entry->comm, __entry->key,
+		  __entry->addr, __entry->lower, __entry->upper,
+		  mpx_show_source(__entry->source))
+);
+
+#endif /* _MPX_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE mpx_trace
+#include <trace/define_trace.h>

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpx: the kprobe/kretprobe pair on mpx_syscall() and the tracepoints.
+ *
+ * mpx_syscall() is the stand-in for sys_mpx(). A kprobe on it emits
+ * mpx_enter with the four arguments (the kernel's validated copy, taken
+ * from the registers of the call); a kretprobe emits mpx_exit with the
+ * return value and the latency, measured from the entry handler through
+ * per-instance data.
+ *
+ * The pair is armed only while mpx_enter or mpx_exit has a consumer: the
+ * tracepoints' reg/unreg callbacks (TRACE_EVENT_FN) register it for the
+ * first consumer of either event and unregister it after the last, so an
+ * idle module pays nothing for its hooks. unregister_kretprobe() waits for
+ * handlers in flight; an enabled tracefs event pins the module, so unload
+ * never races an armed pair. The module parameter "probes" forbids arming
+ * (mpx_key and mpx_violation still fire). Missed kretprobe instances are
+ * counted in debugfs (mpx/state) and reported at unload.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/ktime.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/ptrace.h>
+#include <linux/slab.h>
+
+#define CREATE_TRACE_POINTS
+#include "mpx_trace.h"
+
+/* Concurrent mpx_syscall() instances the kretprobe can follow. */
+#define MPX_KRETPROBE_MAXACTIVE	256
+
+static bool mpx_probes_allowed = true;
+module_param_named(probes, mpx_probes_allowed, bool, 0644);
+MODULE_PARM_DESC(probes,
+		 "Arm the kprobe/kretprobe pair for mpx_enter/mpx_exit (default on)");
+
+/* The armed pair, allocated afresh for every arming. */
+struct mpx_probes {
+	struct kprobe kp;
+	struct kretprobe krp;
+};
+
+static DEFINE_MUTEX(mpx_probe_mutex);
+static unsigned int mpx_probe_users;	/* enter/exit events consumed */
+static struct mpx_probes *mpx_probes;	/* NULL when disarmed */
+static unsigned long mpx_nmissed;	/* of earlier armings */
+
+struct mpx_probe_data {
+	u64 start;
+	unsigned int key;
+	int op;
+};
+
+static int mpx_enter_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	trace_mpx_enter(regs_get_kernel_argument(regs, 0),
+			regs_get_kernel_argument(regs, 1),
+			regs_get_kernel_argument(regs, 2),
+			regs_get_kernel_argument(regs, 3));
+	return 0;
+}
+
+static int mpx_exit_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct mpx_probe_data *d = (struct mpx_probe_data *)ri->data;
+
+	d->key = regs_get_kernel_argument(regs, 2);
+	d->op = regs_get_kernel_argument(regs, 3);
+	d->start = ktime_get_ns();
+	return 0;
+}
+
+static int mpx_exit_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct mpx_probe_data *d = (struct mpx_probe_data *)ri->data;
+
+	trace_mpx_exit(d->op, d->key, regs_return_value(regs),
+		       ktime_get_ns() - d->start);
+	return 0;
+}
+
+static int mpx_probe_arm(void)
+{
+	struct mpx_probes *p;
+	int ret;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->kp.addr = (kprobe_opcode_t *)mpx_syscall;
+	p->kp.pre_handler = mpx_enter_pre;
+	p->krp.kp.addr = (kprobe_opcode_t *)mpx_syscall;
+	p->krp.entry_handler = mpx_exit_entry;
+	p->krp.handler = mpx_exit_ret;
+	p->krp.data_size = sizeof(struct mpx_probe_data);
+	p->krp.maxactive = MPX_KRETPROBE_MAXACTIVE;
+
+	ret = register_kprobe(&p->kp);
+	if (ret)
+		goto free;
+	ret = register_kretprobe(&p->krp);
+	if (ret)
+		goto unregister;
+	mpx_probes = p;
+	return 0;
+unregister:
+	unregister_kprobe(&p->kp);
+free:
+	kfree(p);
+	return ret;
+}
+
+/*
+ * Both unregister calls wait for handlers in flight; kretprobe instances
+ * still on a stack afterwards no longer reference the struct kretprobe.
+ */
+static void mpx_probe_disarm(void)
+{
+	if (!mpx_probes)
+		return;
+	unregister_kretprobe(&mpx_probes->krp);
+	unregister_kprobe(&mpx_probes->kp);
+	mpx_nmissed += mpx_probes->krp.nmissed;
+	kfree(mpx_probes);
+	mpx_probes = NULL;
+}
+
+/* Tracepoint reg callback of mpx_enter and mpx_exit. */
+int mpx_probe_reg(void)
+{
+	int ret = 0;
+
+	mutex_lock(&mpx_probe_mutex);
+	if (!mpx_probe_users++ && READ_ONCE(mpx_probes_allowed)) {
+		ret = mpx_probe_arm();
+		if (ret) {
+			pr_warn("arming the probes on mpx_syscall failed: %d\n",
+				ret);
+			mpx_probe_users--;
+		}
+	}
+	mutex_unlock(&mpx_probe_mutex);
+	return ret;
+}
+
+/* Tracepoint unreg callback of mpx_enter and mpx_exit. */
+void mpx_probe_unreg(void)
+{
+	mutex_lock(&mpx_probe_mutex);
+	if (!WARN_ON_ONCE(!mpx_probe_users) && !--mpx_probe_users)
+		mpx_probe_disarm();
+	mutex_unlock(&mpx_probe_mutex);
+}
+
+/**
+ * mpx_probe_stats() - state of the probes for debugfs
+ * @armed: set when the pair is armed
+ *
+ * Return: kretprobe instances missed so far (too many concurrent calls).
+ */
+unsigned long mpx_probe_stats(bool *armed)
+{
+	unsigned long missed;
+
+	mutex_lock(&mpx_probe_mutex);
+	*armed = mpx_probes;
+	missed = mpx_nmissed + (mpx_probes ? mpx_probes->krp.nmissed : 0);
+	mutex_unlock(&mpx_probe_mutex);
+	return missed;
+}
+
+void mpx_probe_exit(void)
+{
+	unsigned long missed;
+
+	mutex_lock(&mpx_probe_mutex);
+	mpx_probe_disarm();
+	missed = mpx_nmissed;
+	mutex_unlock(&mpx_probe_mutex);
+	if (missed)
+		pr_info("kretprobe on mpx_syscall missed %lu calls\n", missed);
+}
