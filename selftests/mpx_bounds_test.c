@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpx_bounds_test - hardware mode: keys in the BND registers and #BR.
+ *
+ * Every test needs hardware mode (a CPU with MPX, QEMU -cpu max) and is
+ * skipped, saying so, in software mode. Bound registers are read with
+ * bndmov into a register-addressed buffer: QEMU 7.2 mis-decodes bndmov
+ * stores with an 8-bit displacement.
+ *
+ * A violation is provoked with one bndcl/bndcu/bndcn; the SIGSEGV handler
+ * records the siginfo and resumes after the instruction by editing the
+ * saved RIP, so that sigreturn restores the thread's MPX state (a
+ * siglongjmp would leave it in the init state the kernel gives handlers).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "libmpx.h"
+
+#ifndef SEGV_BNDERR
+#define SEGV_BNDERR	3
+#endif
+
+#define STATE_FILE	"/sys/kernel/debug/mpx/state"
+#define FPU_MEMORY	"/sys/module/mpx/parameters/fpu_memory"
+#define EXEC_CHILD	"--exec-child"
+
+struct bnd128 {
+	unsigned long lower;
+	unsigned long upper;	/* one's complement */
+};
+
+/* What the SIGSEGV handler saw; zeroed by expect_no_trap()/trapped(). */
+static volatile int trap_count;
+static siginfo_t trap_info;
+/* Where the SIGSEGV handler resumes; set by BNDCHECK() in asm. */
+void *resume_ip;
+
+static void segv_handler(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+
+	trap_info = *si;
+	trap_count++;
+	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)resume_ip;
+}
+
+static void catch_segv(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction = segv_handler,
+		.sa_flags = SA_SIGINFO | SA_NODEFER,
+	};
+
+	sigaction(SIGSEGV, &sa, NULL);
+	trap_count = 0;
+}
+
+/*
+ * Run one bound-check instruction; a #BR resumes at label 1. Operands:
+ * %0 is the checked value or base register, %1 an index register.
+ */
+#define BNDCHECK(insn, a, b)						\
+	asm volatile("lea 1f(%%rip), %%r11\n\t"				\
+		     "mov %%r11, resume_ip(%%rip)\n\t"			\
+		     insn "\n1:"					\
+		     : : "r" (a), "r" (b) : "r11", "memory")
+
+static void bndcu(int n, unsigned long a)
+{
+	switch (n) {
+	case 0: BNDCHECK("bndcu %0, %%bnd0", a, 0); break;
+	case 1: BNDCHECK("bndcu %0, %%bnd1", a, 0); break;
+	case 2: BNDCHECK("bndcu %0, %%bnd2", a, 0); break;
+	case 3: BNDCHECK("bndcu %0, %%bnd3", a, 0); break;
+	}
+}
+
+static void bndcl(int n, unsigned long a)
+{
+	switch (n) {
+	case 0: BNDCHECK("bndcl %0, %%bnd0", a, 0); break;
+	case 1: BNDCHECK("bndcl %0, %%bnd1", a, 0); break;
+	case 2: BNDCHECK("bndcl %0, %%bnd2", a, 0); break;
+	case 3: BNDCHECK("bndcl %0, %%bnd3", a, 0); break;
+	}
+}
+
+/*
+ * Read a bound register with XSAVE of components 3 (BNDREGS) and 4: unlike
+ * bndmov, that works while MPX is off (bnd* are NOPs then), and a
+ * component in its init state reads as zeroes.
+ */
+#define XSAVE_BNDREGS	(1ULL << 3)
+#define XSAVE_MPX	(XSAVE_BNDREGS | (1ULL << 4))
+#define XSAVE_HDR	512
+
+static void bnd_get(int n, struct bnd128 *b)
+{
+	static unsigned char area[4096] __attribute__((aligned(64)));
+	unsigned int eax, ebx, ecx = 3, edx;
+	unsigned long long bv;
+
+	memset(area, 0, sizeof(area));
+	asm volatile("cpuid" : "=a" (eax), "=b" (ebx), "+c" (ecx), "=d" (edx)
+		     : "a" (0xd));
+	asm volatile("xsave64 (%0)" : : "r" (area), "a" ((unsigned int)XSAVE_MPX),
+		     "d" (0) : "memory");
+	memcpy(&bv, area + XSAVE_HDR, sizeof(bv));
+	memset(b, 0, sizeof(*b));
+	if (bv & XSAVE_BNDREGS)
+		memcpy(b, area + ebx + n * sizeof(*b), sizeof(*b));
+}
+
+static bool hw_mode(void)
+{
+	struct mpx_info info;
+
+	return !mpx_info(&info) && info.mode == MPX_MODE_HW;
+}
+
+#define REQUIRE_HW() do {						\
+	if (!hw_mode())							\
+		SKIP(return, "software mode: the CPU has no usable MPX"); \
+} while (0)
+
+/* A value from debugfs mpx/state, -1 if absent. */
+static long state_value(const char *name)
+{
+	FILE *f = fopen(STATE_FILE, "r");
+	char key[64], line[128];
+	long val, ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", key, &val) == 2 &&
+		    !strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+static int write_param(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static char *map_pages(int n)
+{
+	char *p = mmap(NULL, n * getpagesize(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A key over [p, p + len), enabled: its register number, or -1. */
+static int enable_key(char *p, int len, unsigned int *key)
+{
+	struct mpx_key_info ki;
+	int k = mpx(p, len, 0, MPX_OP_CREATE);
+
+	if (k < 0 || mpx(NULL, 0, k, MPX_OP_ENABLE))
+		return -1;
+	*key = k;
+	if (mpx(&ki, sizeof(ki), k, MPX_OP_GET) < 0)
+		return -1;
+	return ki.bnd;
+}
+
+FIXTURE(bnd) {
+	char *buf;
+	int len;
+	unsigned int key;
+	int reg;
+};
+
+FIXTURE_SETUP(bnd)
+{
+	self->len = getpagesize();
+	self->buf = map_pages(2);
+	ASSERT_NE(NULL, self->buf);
+	self->reg = -1;
+	if (hw_mode())
+		self->reg = enable_key(self->buf, self->len, &self->key);
+	catch_segv();
+}
+
+FIXTURE_TEARDOWN(bnd)
+{
+	munmap(self->buf, 2 * getpagesize());
+}
+
+TEST_F(bnd, enable_loads_register)
+{
+	struct mpx_key_info ki;
+	struct bnd128 b;
+	int status;
+
+	REQUIRE_HW();
+	ASSERT_EQ(0, self->reg);
+	status = mpx(&ki, sizeof(ki), self->key, MPX_OP_GET);
+	EXPECT_EQ(MPX_STATUS_ENABLED | MPX_STATUS_HW, status);
+	EXPECT_EQ(0, MPX_STATUS_BND(status));
+	bnd_get(0, &b);
+	EXPECT_EQ((unsigned long)self->buf, b.lower);
+	EXPECT_EQ((unsigned long)self->buf + self->len - 1, ~b.upper);
+}
+
+TEST_F(bnd, checks_inside_do_not_trap)
+{
+	unsigned long lo = (unsigned long)self->buf;
+
+	REQUIRE_HW();
+	bndcl(0, lo);
+	bndcu(0, lo);
+	bndcl(0, lo + self->len - 1);
+	bndcu(0, lo + self->len - 1);
+	EXPECT_EQ(0, trap_count);
+}
+
+/* Exactly one SIGSEGV/SEGV_BNDERR for @addr against [@lower, @upper]. */
+#define EXPECT_BNDERR(addr, lower, upper) do {				\
+	ASSERT_EQ(1, trap_count);					\
+	EXPECT_EQ(SIGSEGV, trap_info.si_signo);				\
+	EXPECT_EQ(SEGV_BNDERR, trap_info.si_code);			\
+	EXPECT_EQ((unsigned long)(addr), (unsigned long)trap_info.si_addr); \
+	EXPECT_EQ((unsigned long)(lower), (unsigned long)trap_info.si_lower); \
+	EXPECT_EQ((unsigned long)(upper), (unsigned long)trap_info.si_upper); \
+	trap_count = 0;							\
+} while (0)
+
+TEST_F(bnd, violation_is_sigsegv_bnderr)
+{
+	unsigned long lo = (unsigned long)self->buf;
+	unsigned long hi = lo + self->len - 1;
+	long before = state_value("br_signals");
+
+	REQUIRE_HW();
+	bndcu(0, hi + 1);
+	EXPECT_BNDERR(hi + 1, lo, hi);
+	bndcl(0, lo - 1);
+	EXPECT_BNDERR(lo - 1, lo, hi);
+	/* sigreturn gave the registers back: the key is still loaded. */
+	bndcu(0, hi);
+	EXPECT_EQ(0, trap_count);
+	EXPECT_EQ(before + 2, state_value("br_signals"));
+}
+
+TEST_F(bnd, decodes_operand_forms)
+{
+	unsigned long lo = (unsigned long)self->buf;
+	unsigned long hi = lo + self->len - 1;
+	unsigned long past = hi + 1, idx = 3;
+
+	REQUIRE_HW();
+	BNDCHECK("bndcu (%0), %%bnd0", past, 0);
+	EXPECT_BNDERR(past, lo, hi);
+	BNDCHECK("bndcu 0x10(%0), %%bnd0", past, 0);
+	EXPECT_BNDERR(past + 0x10, lo, hi);
+	BNDCHECK("bndcu 0x12345(%0), %%bnd0", past, 0);
+	EXPECT_BNDERR(past + 0x12345, lo, hi);
+	BNDCHECK("bndcu -8(%0,%1,8), %%bnd0", past, idx);
+	EXPECT_BNDERR(past - 8 + idx * 8, lo, hi);
+	BNDCHECK("bndcl -0x1000(%0,%1,4), %%bnd0", lo, idx);
+	EXPECT_BNDERR(lo - 0x1000 + idx * 4, lo, hi);
+	asm volatile("mov %0, %%r9\n\t"
+		     "mov %1, %%r10\n\t"
+		     "lea 1f(%%rip), %%r11\n\t"
+		     "mov %%r11, resume_ip(%%rip)\n\t"
+		     "bndcu 0x20(%%r9,%%r10,2), %%bnd0\n1:"
+		     : : "r" (past), "r" (idx) : "r9", "r10", "r11", "memory");
+	EXPECT_BNDERR(past + 0x20 + idx * 2, lo, hi);
+	/* bndcn compares with the raw (one's complement) upper bound. */
+	asm volatile("mov %0, %%r12\n\t"
+		     "lea 1f(%%rip), %%r11\n\t"
+		     "mov %%r11, resume_ip(%%rip)\n\t"
+		     "bndcn %%r12, %%bnd0\n1:"
+		     : : "r" (~0UL) : "r11", "r12", "memory");
+	EXPECT_BNDERR(~0UL, lo, hi);
+}
+
+TEST_F(bnd, decodes_rip_relative)
+{
+	unsigned long lo = (unsigned long)self->buf;
+	unsigned long hi = lo + self->len - 1;
+	unsigned long where;
+
+	REQUIRE_HW();
+	/* The program's text lies below the mmap'd region. */
+	asm volatile("lea 1f(%%rip), %%r11\n\t"
+		     "mov %%r11, resume_ip(%%rip)\n\t"
+		     "lea 2f(%%rip), %0\n\t"
+		     "bndcl 2f(%%rip), %%bnd0\n"
+		     "1: jmp 3f\n"
+		     "2: nop\n"
+		     "3:"
+		     : "=&r" (where) : : "r11", "memory");
+	EXPECT_BNDERR(where, lo, hi);
+}
+
+TEST(four_registers_then_ebusy)
+{
+	unsigned int key[MPX_NR_BND + 1];
+	int i, reg, seen = 0;
+	char *p;
+
+	REQUIRE_HW();
+	p = map_pages(MPX_NR_BND + 1);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < MPX_NR_BND; i++) {
+		reg = enable_key(p + i * getpagesize(), getpagesize(), &key[i]);
+		ASSERT_LE(0, reg);
+		ASSERT_GT(MPX_NR_BND, reg);
+		seen |= 1 << reg;
+	}
+	EXPECT_EQ((1 << MPX_NR_BND) - 1, seen);
+	key[i] = mpx(p + i * getpagesize(), getpagesize(), 0, MPX_OP_CREATE);
+	ASSERT_LT(0, key[i]);
+	EXPECT_EQ(-1, mpx(NULL, 0, key[i], MPX_OP_ENABLE));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-1, mpx(NULL, 0, key[i], MPX_OP_ENABLE_HW));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(0, mpx(NULL, 0, key[i], MPX_OP_GET));
+	/* Freeing a register makes room. */
+	EXPECT_EQ(0, mpx(NULL, 0, key[0], MPX_OP_DISABLE));
+	EXPECT_EQ(0, mpx(NULL, 0, key[i], MPX_OP_ENABLE_HW));
+	munmap(p, (MPX_NR_BND + 1) * getpagesize());
+}
+
+TEST_F(bnd, disable_clears_register)
+{
+	struct bnd128 b;
+	int status;
+
+	REQUIRE_HW();
+	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_DISABLE));
+	status = mpx(NULL, 0, self->key, MPX_OP_GET);
+	EXPECT_EQ(0, status);
+	bnd_get(0, &b);
+	EXPECT_EQ(0, b.lower);
+	EXPECT_EQ(0, b.upper);
+	bndcu(0, (unsigned long)self->buf + self->len + 100);
+	EXPECT_EQ(0, trap_count);
+	/* And loads again. */
+	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_ENABLE));
+	bndcu(0, (unsigned long)self->buf + self->len);
+	EXPECT_EQ(1, trap_count);
+}
+
+TEST_F(bnd, set_moves_register)
+{
+	unsigned long lo = (unsigned long)self->buf + self->len;
+	struct bnd128 b;
+
+	REQUIRE_HW();
+	ASSERT_EQ(0, mpx((void *)lo, self->len, self->key, MPX_OP_SET));
+	bnd_get(0, &b);
+	EXPECT_EQ(lo, b.lower);
+	EXPECT_EQ(lo + self->len - 1, ~b.upper);
+	bndcu(0, lo + self->len - 1);
+	EXPECT_EQ(0, trap_count);
+	bndcl(0, lo - 1);
+	EXPECT_BNDERR(lo - 1, lo, lo + self->len - 1);
+}
+
+/* The in-memory path: the task's FPU state saved before every access. */
+TEST(saved_xstate_path)
+{
+	long before = state_value("fpu_memory");
+	unsigned int key;
+	struct bnd128 b;
+	char *p;
+	int reg;
+
+	REQUIRE_HW();
+	if (before < 0)
+		SKIP(return, "no %s", STATE_FILE);
+	ASSERT_EQ(0, write_param(FPU_MEMORY, "1"));
+	p = map_pages(1);
+	ASSERT_NE(NULL, p);
+	catch_segv();
+	reg = enable_key(p, getpagesize(), &key);
+	EXPECT_EQ(0, write_param(FPU_MEMORY, "0"));
+	ASSERT_EQ(0, reg);
+	EXPECT_LT(before + 2, state_value("fpu_memory"));
+	bnd_get(0, &b);
+	EXPECT_EQ((unsigned long)p, b.lower);
+	EXPECT_EQ((unsigned long)p + getpagesize() - 1, ~b.upper);
+	bndcu(0, (unsigned long)p + getpagesize());
+	EXPECT_BNDERR((unsigned long)p + getpagesize(),
+		      (unsigned long)p, (unsigned long)p + getpagesize() - 1);
+	ASSERT_EQ(0, write_param(FPU_MEMORY, "1"));
+	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_DISABLE));
+	EXPECT_EQ(0, write_param(FPU_MEMORY, "0"));
+	bnd_get(0, &b);
+	EXPECT_EQ(0, b.lower);
+	EXPECT_EQ(0, b.upper);
+}
+
+static volatile int handler_status = -1;
+static unsigned int handler_key;
+
+static void usr1_handler(int sig)
+{
+	handler_status = mpx(NULL, 0, handler_key, MPX_OP_GET);
+}
+
+TEST_F(bnd, signal_handler_runs_with_mpx_off)
+{
+	REQUIRE_HW();
+	handler_key = self->key;
+	signal(SIGUSR1, usr1_handler);
+	raise(SIGUSR1);
+	EXPECT_EQ(MPX_STATUS_ENABLED, handler_status);
+	/* sigreturn restored the register. */
+	EXPECT_EQ(MPX_STATUS_ENABLED | MPX_STATUS_HW,
+		  mpx(NULL, 0, self->key, MPX_OP_GET));
+}
+
+struct thread_view {
+	unsigned int key;
+	pthread_barrier_t *enabled;	/* NULL: look at once */
+	int status;
+	struct bnd128 bnd0;
+};
+
+static void *thread_look(void *arg)
+{
+	struct thread_view *v = arg;
+
+	if (v->enabled)
+		pthread_barrier_wait(v->enabled);
+	v->status = mpx(NULL, 0, v->key, MPX_OP_GET);
+	bnd_get(0, &v->bnd0);
+	return NULL;
+}
+
+/* A thread that exists when the key is enabled does not get it loaded. */
+TEST_F(bnd, older_thread_sees_enabled_not_loaded)
+{
+	struct thread_view v = { .key = self->key };
+	pthread_barrier_t bar;
+	pthread_t t;
+
+	REQUIRE_HW();
+	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_DISABLE));
+	pthread_barrier_init(&bar, NULL, 2);
+	v.enabled = &bar;
+	ASSERT_EQ(0, pthread_create(&t, NULL, thread_look, &v));
+	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_ENABLE));
+	pthread_barrier_wait(&bar);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(MPX_STATUS_ENABLED, v.status);
+	EXPECT_EQ(0, v.bnd0.lower);
+	EXPECT_EQ(0, v.bnd0.upper);
+}
+
+/* A thread created later starts with a copy of its creator's registers. */
+TEST_F(bnd, newer_thread_inherits_registers)
+{
+	struct thread_view v = { .key = self->key };
+	pthread_t t;
+
+	REQUIRE_HW();
+	ASSERT_EQ(0, pthread_create(&t, NULL, thread_look, &v));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(MPX_STATUS_ENABLED | MPX_STATUS_HW, v.status);
+	EXPECT_EQ((unsigned long)self->buf, v.bnd0.lower);
+}
+
+/*
+ * A fork child inherits the registers (the kernel copies the xstate) but
+ * no keys, so its #BR gets the kernel's default handling (SI_KERNEL).
+ */
+TEST_F(bnd, fork_child_gets_default_br)
+{
+	int status;
+	pid_t pid;
+
+	REQUIRE_HW();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (mpx(NULL, 0, self->key, MPX_OP_GET) != -1 ||
+		    errno != ENOENT)
+			_exit(10);
+		bndcu(0, (unsigned long)self->buf + self->len);
+		if (trap_count != 1)
+			_exit(11);
+		_exit(trap_info.si_code == SI_KERNEL ? 0 : 12);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* exec starts with MPX off: the child checks, see main(). */
+TEST_F(bnd, exec_resets_registers)
+{
+	int status;
+	pid_t pid;
+
+	REQUIRE_HW();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		execl("/proc/self/exe", "mpx_bounds_test", EXEC_CHILD, NULL);
+		_exit(20);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+static int exec_child(void)
+{
+	struct bnd128 b;
+
+	catch_segv();
+	bnd_get(0, &b);
+	bndcu(0, ~0UL);
+	return b.lower || b.upper || trap_count ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], EXEC_CHILD))
+		return exec_child();
+	return test_harness_run(argc, argv);
+}
