@@ -37,7 +37,8 @@ deps:
 	selftests/vm/deps.sh $(CACHE)
 
 check: module tools selftests
-	selftests/vm/check.sh --kver $(KVER) $(foreach c,$(CPUS),--cpu $(c))
+	MPX_EXTRA_BIN=tools/mpxctl/mpxctl \
+		selftests/vm/check.sh --kver $(KVER) $(foreach c,$(CPUS),--cpu $(c))
 
 demo: module tools
 	selftests/vm/run.sh --kver $(KVER) --cpu $(firstword $(CPUS)) demo \

@@ -7,8 +7,10 @@
 #
 #   run.sh [--kver VER] [--cpu MODEL] [--out DIR] [--timeout S] test|demo FILE...
 #
-# FILEs are copied to /tests (test) or /bin (demo) in the guest. The console
-# log and the payload's output are kept in DIR (default build/vm/VER-CPU).
+# FILEs are copied to /tests (test) or /bin (demo) in the guest; the
+# programs in MPX_EXTRA_BIN (space-separated) go to /bin in both modes, and
+# mpxctl found there is announced to the tests as MPXCTL. The console log
+# and the payload's output are kept in DIR (default build/vm/VER-CPU).
 # In test mode the TAP is summarised; the console log is scanned for kernel
 # reports. Exit status: 0 when everything passed.
 set -euo pipefail
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
 	--cpu) cpu=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
-	-h|--help) sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) awk 'NR > 3 && /^#/ { sub(/^# ?/, ""); print; next } NR > 3 { exit }' "$0"; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -47,11 +49,13 @@ mknod "$root/dev/console" c 5 1
 dest=tests
 [ "$mode" = demo ] && dest=bin
 for f in "$@"; do cp "$f" "$root/$dest/"; done
+for f in ${MPX_EXTRA_BIN:-}; do cp "$f" "$root/bin/"; done
 
 case $cpu in *-mpx*) hw=0 ;; *) hw=1 ;; esac
 if [ "$mode" = test ]; then
 	cat > "$root/payload.sh" <<EOP
 export MPX_KO=/lib/mpx/mpx.ko MPX_EXPECT_HW=$hw
+[ -x /bin/mpxctl ] && export MPXCTL=/bin/mpxctl
 insmod \$MPX_KO || echo "not ok 1 insmod mpx.ko"
 for t in /tests/*; do
 	echo "# suite: \${t##*/}"
