@@ -3,21 +3,32 @@
 # mpx - out-of-tree kernel module, its tools and its VM test rig.
 #
 #   make deps     install build and test dependencies (Debian bookworm, root)
-#   make          build mpx.ko against KDIR (default: Debian 6.1 headers)
-#   make check    build, then run every selftest in QEMU on CPU models
-#                 "max" (MPX) and "max,-mpx"; ends with "N passed, N failed"
+#   make          build mpx.ko for KVER (default: the Debian 6.1 kernel)
+#   make check    the test matrix: for every kernel (Debian 6.1, 6.12 and
+#                 the newest 7.x) build with W=1 and sparse, then run every
+#                 selftest in QEMU on CPU models "max" (MPX) and "max,-mpx";
+#                 prints a table and ends with "N passed, N failed"
 #   make demo     boot the VM, load the module and show it working
 #   make lint     checkpatch.pl --strict and sparse
 #   make install  DKMS add/build/install for the installed kernel headers
 #   make clean
 #
-# Variables: KVER (Debian kernel ABI, e.g. 6.1.0-56-amd64), KDIR, CPUS,
-# CACHE (downloads outside the repository, default /var/cache/mpx).
+# Variables: KVER (the kernel `make`, demo and install use; default the
+# Debian 6.1 one), KDIR (build against these headers instead), KERNELS and
+# CPUS (the matrix of `make check`; default all kernels of kernel.sh list,
+# "max max,-mpx"), CACHE (downloads and the sid chroot, outside the
+# repository, default /var/cache/mpx; safe to delete).
 
 CACHE ?= /var/cache/mpx
 KVER ?= $(shell selftests/vm/kver.sh)
-KDIR ?= /usr/src/linux-headers-$(KVER)
+KERNELS ?=
 CPUS ?= max max,-mpx
+KSH := selftests/vm/kernel.sh --cache $(CACHE)
+ifdef KDIR
+KMAKE := $(MAKE) -C $(KDIR)
+else
+KMAKE := $(KSH) make $(KVER)
+endif
 VERSION := $(shell sed -n 's/^\#define MPX_VERSION[^"]*"\(.*\)"/\1/p' mpx_main.c)
 SOURCES := $(filter-out %.mod.c,$(wildcard *.c include/*.h include/uapi/linux/*.h \
 	selftests/*.c tools/*/*.c tools/*/*.h))
@@ -25,7 +36,7 @@ SOURCES := $(filter-out %.mod.c,$(wildcard *.c include/*.h include/uapi/linux/*.
 all: module
 
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	+$(KMAKE) M=$(CURDIR) modules
 
 tools:
 	$(MAKE) -C tools/mpxctl
@@ -36,12 +47,13 @@ selftests:
 deps:
 	selftests/vm/deps.sh $(CACHE)
 
-check: module tools selftests
-	MPX_EXTRA_BIN=tools/mpxctl/mpxctl \
-		selftests/vm/check.sh --kver $(KVER) $(foreach c,$(CPUS),--cpu $(c))
+check: tools selftests
+	MPX_EXTRA_BIN=tools/mpxctl/mpxctl selftests/vm/check.sh --cache $(CACHE) \
+		$(foreach k,$(KERNELS),--kernel $(k)) $(foreach c,$(CPUS),--cpu $(c))
 
 demo: module tools
-	selftests/vm/run.sh --kver $(KVER) --cpu $(firstword $(CPUS)) demo \
+	selftests/vm/run.sh --cache $(CACHE) --kver $(KVER) \
+		--cpu $(firstword $(CPUS)) demo \
 		tools/mpxctl/mpxctl
 
 # checkpatch --strict on everything. Ignored: LINUX_VERSION_CODE (the one
@@ -53,7 +65,7 @@ lint:
 	$(CHECKPATCH) -f $(filter-out include/mpx_trace.h,$(SOURCES))
 	$(CHECKPATCH) --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
 		-f include/mpx_trace.h
-	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
+	+$(KMAKE) M=$(CURDIR) C=2 W=1 modules
 
 install:
 	rm -rf /usr/src/mpx-$(VERSION)
@@ -67,7 +79,7 @@ uninstall:
 	rm -rf /usr/src/mpx-$(VERSION)
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	+$(KMAKE) M=$(CURDIR) clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C tools/mpxctl clean
 	rm -rf build

@@ -12,8 +12,8 @@
 #include <linux/version.h>
 #include <asm/processor.h>
 
-/* cpuid_count() moved to its own header (7.x). */
-#if __has_include("asm/cpuid/api.h")
+/* cpuid_count() moved to its own header (7.x); Kbuild tests for it. */
+#ifdef MPX_HAVE_ASM_CPUID_API_H
 #include <asm/cpuid/api.h>
 #endif
 

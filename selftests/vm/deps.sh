@@ -7,7 +7,8 @@
 #   deps.sh [CACHE]
 #
 # Debian packages: the compiler, QEMU, busybox-static, the Debian 6.1 kernel
-# headers and image, DKMS and sparse. From Debian's linux-source-6.1 package
+# headers and image, DKMS, sparse, and for the other kernels of the matrix
+# (kernel.sh) debootstrap and pahole. From Debian's linux-source-6.1 package
 # it extracts, into CACHE (default /var/cache/mpx), only the kselftest
 # harness headers and checkpatch.pl with its data files; the kernel source
 # itself is never kept.
@@ -15,7 +16,7 @@ set -euo pipefail
 
 cache=${1:-/var/cache/mpx}
 pkgs=(gcc make libc6-dev gcc-multilib cpio gzip xz-utils kmod
-      qemu-system-x86 busybox-static sparse dkms perl
+      qemu-system-x86 busybox-static sparse dkms perl debootstrap dwarves
       linux-headers-amd64 linux-image-amd64)
 
 missing=()

@@ -5,8 +5,11 @@
 # run a payload: the selftests (test) or mpxctl (demo). Nothing runs on the
 # host kernel.
 #
-#   run.sh [--kver VER] [--cpu MODEL] [--out DIR] [--timeout S] test|demo FILE...
+#   run.sh [--kver VER] [--cpu MODEL] [--ko FILE] [--cache DIR] [--out DIR]
+#          [--timeout S] test|demo FILE...
 #
+# The kernel image comes from kernel.sh (VER defaults to the Debian 6.1
+# kernel); the module (default ./mpx.ko) must have been built for VER.
 # FILEs are copied to /tests (test) or /bin (demo) in the guest; the
 # programs in MPX_EXTRA_BIN (space-separated) go to /bin in both modes, and
 # mpxctl found there is announced to the tests as MPXCTL. The console log
@@ -20,12 +23,16 @@ top=$(cd "$here/../.." && pwd)
 kver=""
 cpu=max
 out=""
+ko=$top/mpx.ko
+cache=/var/cache/mpx
 timeout=900
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) kver=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--ko) ko=$2; shift 2 ;;
+	--cache) cache=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	-h|--help) awk 'NR > 3 && /^#/ { sub(/^# ?/, ""); print; next } NR > 3 { exit }' "$0"; exit 0 ;;
 	*) break ;;
@@ -35,16 +42,19 @@ mode=${1:?mode: test or demo}
 shift
 [ -n "$kver" ] || kver=$("$here/kver.sh")
 out=${out:-$top/build/vm/$kver-${cpu//[^A-Za-z0-9]/_}}
-kernel=/boot/vmlinuz-$kver
-[ -r "$kernel" ] || { echo "run.sh: no kernel image $kernel (make deps)" >&2; exit 2; }
-[ -r "$top/mpx.ko" ] || { echo "run.sh: build mpx.ko first (make)" >&2; exit 2; }
+kernel=$("$here/kernel.sh" --cache "$cache" image "$kver") ||
+	{ echo "run.sh: no kernel image for $kver" >&2; exit 2; }
+[ -r "$ko" ] || { echo "run.sh: no $ko: build it first (make)" >&2; exit 2; }
+vermagic=$(modinfo -F vermagic "$ko")
+[ "${vermagic%% *}" = "$kver" ] ||
+	{ echo "run.sh: $ko is built for ${vermagic%% *}, not $kver" >&2; exit 2; }
 
 rm -rf "$out"
 mkdir -p "$out/root"/{bin,dev,proc,sys,tmp,tests,lib/mpx}
 root=$out/root
 cp /bin/busybox "$root/bin/busybox"
 cp "$here/init.sh" "$root/init"
-cp "$top/mpx.ko" "$root/lib/mpx/"
+cp "$ko" "$root/lib/mpx/mpx.ko"
 mknod "$root/dev/console" c 5 1
 dest=tests
 [ "$mode" = demo ] && dest=bin
