@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 ksh=("$here/kernel.sh" --cache "$cache")
 [ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <("${ksh[@]}" list)
-[ ${#cpus[@]} -gt 0 ] || cpus=(max max,-mpx)
+[ ${#cpus[@]} -gt 0 ] || cpus=(max "max,-mpx")
 [ ${#kernels[@]} -gt 0 ] || { echo "check.sh: no kernels"; echo "0 passed, 1 failed"; exit 1; }
 
 tests=()

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash disable=SC1091
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the mpx test VM. Kernel messages go to the console (ttyS0); the
