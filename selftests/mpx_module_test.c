@@ -5,16 +5,19 @@
  * Needs the module file in MPX_KO (the VM harness sets it) and leaves the
  * module loaded when it ends, as it found it.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "libmpx.h"
+#include "mpx_bnd.h"
 
 #define LOAD_CYCLES	100
 
@@ -69,6 +72,39 @@ TEST(load_unload_cycles)
 		ASSERT_EQ(MPX_ABI_VERSION, info.version);
 		close(fd);
 	}
+}
+
+/*
+ * Unload leaves a thread's loaded registers alone: bounds checks go on,
+ * and a violation now gets the kernel's default #BR handling.
+ */
+TEST(unload_with_live_registers)
+{
+	long page = getpagesize();
+	int key, fd;
+	char *p;
+
+	if (!getenv("MPX_KO"))
+		SKIP(return, "MPX_KO not set: not run by the VM harness");
+	if (!hw_mode())
+		SKIP(return, "software mode: the CPU has no usable MPX");
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	fd = mpx_fd();
+	key = mpx(p, page, 0, MPX_OP_CREATE);
+	ASSERT_LT(0, key);
+	ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_ENABLE));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, unload());
+
+	catch_segv();
+	bndcu(0, (unsigned long)p + page - 1);
+	EXPECT_EQ(0, trap_count);
+	bndcu(0, (unsigned long)p + page);
+	EXPECT_EQ(1, trap_count);
+	EXPECT_EQ(SI_KERNEL, trap_info.si_code);
+	ASSERT_EQ(0, load());
 }
 
 TEST_HARNESS_MAIN
