@@ -31,11 +31,14 @@ struct bnd128 {
 	unsigned long upper;	/* one's complement */
 };
 
-/* What the SIGSEGV handler saw; reset by catch_segv() and EXPECT_BNDERR(). */
-static volatile int trap_count;
-static siginfo_t trap_info;
-/* Where the SIGSEGV handler resumes; set by BNDCHECK() in asm. */
-void *resume_ip;
+/*
+ * What the SIGSEGV handler saw, per thread; reset by catch_segv() and
+ * EXPECT_BNDERR(). The tests are static programs, so BNDCHECK() can reach
+ * resume_ip with the local-exec TLS model (%fs:resume_ip@tpoff).
+ */
+static __thread volatile int trap_count;
+static __thread siginfo_t trap_info;
+__thread void *resume_ip;
 
 static inline void segv_handler(int sig, siginfo_t *si, void *uc_)
 {
@@ -63,7 +66,7 @@ static inline void catch_segv(void)
  */
 #define BNDCHECK(insn, a, b)						\
 	asm volatile("lea 1f(%%rip), %%r11\n\t"				\
-		     "mov %%r11, resume_ip(%%rip)\n\t"			\
+		     "mov %%r11, %%fs:resume_ip@tpoff\n\t"			\
 		     insn "\n1:"					\
 		     : : "r" (a), "r" (b) : "r11", "memory")
 

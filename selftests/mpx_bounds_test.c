@@ -176,14 +176,14 @@ TEST_F(bnd, decodes_operand_forms)
 	asm volatile("mov %0, %%r9\n\t"
 		     "mov %1, %%r10\n\t"
 		     "lea 1f(%%rip), %%r11\n\t"
-		     "mov %%r11, resume_ip(%%rip)\n\t"
+		     "mov %%r11, %%fs:resume_ip@tpoff\n\t"
 		     "bndcu 0x20(%%r9,%%r10,2), %%bnd0\n1:"
 		     : : "r" (past), "r" (idx) : "r9", "r10", "r11", "memory");
 	EXPECT_BNDERR(past + 0x20 + idx * 2, lo, hi);
 	/* bndcn compares with the raw (one's complement) upper bound. */
 	asm volatile("mov %0, %%r12\n\t"
 		     "lea 1f(%%rip), %%r11\n\t"
-		     "mov %%r11, resume_ip(%%rip)\n\t"
+		     "mov %%r11, %%fs:resume_ip@tpoff\n\t"
 		     "bndcn %%r12, %%bnd0\n1:"
 		     : : "r" (~0UL) : "r11", "r12", "memory");
 	EXPECT_BNDERR(~0UL, lo, hi);
@@ -198,7 +198,7 @@ TEST_F(bnd, decodes_rip_relative)
 	REQUIRE_HW();
 	/* The program's text lies below the mmap'd region. */
 	asm volatile("lea 1f(%%rip), %%r11\n\t"
-		     "mov %%r11, resume_ip(%%rip)\n\t"
+		     "mov %%r11, %%fs:resume_ip@tpoff\n\t"
 		     "lea 2f(%%rip), %0\n\t"
 		     "bndcl 2f(%%rip), %%bnd0\n"
 		     "1: jmp 3f\n"

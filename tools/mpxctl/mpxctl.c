@@ -4,6 +4,9 @@
  *
  *   mpxctl info    what MPX_IOC_INFO reports
  *   mpxctl demo    a protected-region scenario, step by step
+ *   mpxctl watch   the module's events as they happen (watch.c)
+ *
+ * See mpxctl.8.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,16 +16,21 @@
 #include <unistd.h>
 
 #include "libmpx.h"
+#include "watch.h"
 
 static const char usage[] =
-"Usage: mpxctl [--help] COMMAND\n"
+"Usage: mpxctl [--help] COMMAND [OPTIONS]\n"
 "\n"
 "Commands:\n"
 "  info    print what the mpx module reports (MPX_IOC_INFO)\n"
 "  demo    create a key guarding a buffer, enable it, check accesses\n"
 "          inside and outside it, then disable and free it\n"
+"  watch   print the module's events (key operations, key changes,\n"
+"          violations) as they happen; 'mpxctl watch --help' lists its\n"
+"          options: --event, --pid, --key, --json, --count, --timeout\n"
 "\n"
-"The device is /dev/mpx (MPX_DEVICE in the environment overrides).\n";
+"The device is /dev/mpx (MPX_DEVICE in the environment overrides).\n"
+"watch reads tracefs (/sys/kernel/tracing) and needs root.\n";
 
 static int cmd_info(void)
 {
@@ -102,6 +110,8 @@ int main(int argc, char **argv)
 		return cmd_info();
 	if (!strcmp(argv[1], "demo"))
 		return cmd_demo();
+	if (!strcmp(argv[1], "watch"))
+		return cmd_watch(argc - 1, argv + 1);
 	fprintf(stderr, "mpxctl: unknown command '%s'\n\n%s", argv[1], usage);
 	return 2;
 }
