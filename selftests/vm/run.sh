@@ -12,8 +12,15 @@
 # kernel); the module (default ./mpx.ko) must have been built for VER.
 # FILEs are copied to /tests (test) or /bin (demo) in the guest; the
 # programs in MPX_EXTRA_BIN (space-separated) go to /bin in both modes, and
-# mpxctl found there is announced to the tests as MPXCTL. The console log
-# and the payload's output are kept in DIR (default build/vm/VER-CPU).
+# mpxctl found there is announced to the tests as MPXCTL; MPX_GUEST_ENV
+# ("NAME=value ...") is exported to the tests. MPX_QEMU_ACCEL overrides
+# QEMU's -accel. The default is single-threaded TCG (both vCPUs on one
+# host thread): QEMU 7.2's multi-threaded TCG mishandles code the guest
+# patches while the other vCPU runs it (text_poke of a tracepoint's static
+# key or a kprobe's call site under load wedged the guest or made it call
+# address 0; the same runs are clean single-threaded). The console log and
+# the payload's output
+# are kept in DIR (default build/vm/VER-CPU).
 # In test mode the TAP is summarised; the console log is scanned for kernel
 # reports. Exit status: 0 when everything passed.
 set -euo pipefail
@@ -64,7 +71,7 @@ for f in ${MPX_EXTRA_BIN:-}; do cp "$f" "$root/bin/"; done
 case $cpu in *-mpx*) hw=0 ;; *) hw=1 ;; esac
 if [ "$mode" = test ]; then
 	cat > "$root/payload.sh" <<EOP
-export MPX_KO=/lib/mpx/mpx.ko MPX_EXPECT_HW=$hw
+export MPX_KO=/lib/mpx/mpx.ko MPX_EXPECT_HW=$hw ${MPX_GUEST_ENV:-}
 [ -x /bin/mpxctl ] && export MPXCTL=/bin/mpxctl
 insmod \$MPX_KO || echo "not ok 1 insmod mpx.ko"
 for t in /tests/*; do
@@ -90,7 +97,7 @@ payload=$out/payload.log
 echo "# vm: kernel $kver, cpu $cpu, logs in $out"
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-machine q35 -cpu "$cpu" -smp 2 -m 1G \
+	-machine q35 -accel "${MPX_QEMU_ACCEL:-tcg,thread=single}" -cpu "$cpu" -smp 2 -m 1G \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$payload" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpx_torture_test - races the module is built to survive.
+ *
+ * reload_under_load: unload and reload the module MPX_TORTURE_CYCLES times
+ *	(default 100; CI runs 1000) while processes hammer /dev/mpx and another toggles
+ *	the mpx events (and runs mpxctl watch when MPXCTL is set). Unload
+ *	must be refused while a descriptor is open and work when none is
+ *	(enabled events do not pin the module: unload disables them);
+ *	nothing may crash or leak.
+ * event_toggle_under_load: enable and disable mpx_enter/mpx_exit (arming
+ *	and disarming the kprobe pair) while threads call mpx().
+ * br_storm: hardware mode; threads take thousands of #BR traps while
+ *	other threads create, enable, rebind, disable and free keys of the
+ *	same process, so the #BR lookup races every table change.
+ *
+ * The VM log scan judges what the kernel thought of it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "libmpx.h"
+#include "mpx_bnd.h"
+
+#define EVENTS_ENABLE	"/sys/kernel/tracing/events/mpx/enable"
+#define ENTER_ENABLE	"/sys/kernel/tracing/events/mpx/mpx_enter/enable"
+#define STATE_FILE	"/sys/kernel/debug/mpx/state"
+#define HAMMERS		3
+#define HAMMER_PAUSE_US	3000
+#define RETRY_US	200
+#define ATTEMPTS_PER_CYCLE 50
+#define TOGGLES		60
+#define TORTURE_TIMEOUT_S 900
+#define DEFAULT_CYCLES	100
+#define BR_THREADS	2
+#define BR_TRAPS	2000
+
+/* Shared with the hammer processes. */
+struct shared {
+	atomic_int stop;
+	atomic_long calls;
+};
+
+static struct shared *shared_map(void)
+{
+	void *p = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int load(void)
+{
+	int fd = open(getenv("MPX_KO"), O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return ret;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) < 0 ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
+/* A value from debugfs mpx/state, -1 if absent. */
+static long state_value(const char *name)
+{
+	FILE *f = fopen(STATE_FILE, "r");
+	char key[64], line[128];
+	long val, ret = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", key, &val) == 2 &&
+		    !strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+/* One round of calls on a fresh descriptor; the module may be gone. */
+static void hammer_round(char *buf, int len)
+{
+	struct mpx_args a = { .addr = (unsigned long)buf, .len = len,
+			      .op = MPX_OP_CREATE };
+	int fd = open(LIBMPX_DEVICE, O_RDWR | O_CLOEXEC), key;
+
+	if (fd < 0)
+		return;
+	key = ioctl(fd, MPX_IOC_CALL, &a);
+	if (key > 0) {
+		struct mpx_args k = { .key = key };
+
+		k.op = MPX_OP_ENABLE;
+		ioctl(fd, MPX_IOC_CALL, &k);
+		k.op = MPX_OP_CHECK;
+		k.addr = a.addr;
+		k.len = len + 1;
+		ioctl(fd, MPX_IOC_CALL, &k);
+		k.op = MPX_OP_DISABLE;
+		k.addr = 0;
+		k.len = 0;
+		ioctl(fd, MPX_IOC_CALL, &k);
+		/* Every other round leaves the key for exit to reclaim. */
+		if (key & 1) {
+			k.op = MPX_OP_FREE;
+			ioctl(fd, MPX_IOC_CALL, &k);
+		}
+	}
+	close(fd);
+}
+
+static void hammer(struct shared *sh)
+{
+	char *buf = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	while (!atomic_load(&sh->stop)) {
+		hammer_round(buf, getpagesize());
+		atomic_fetch_add(&sh->calls, 1);
+		/* Leave the module unloadable now and then. */
+		usleep(HAMMER_PAUSE_US / 3 + rand() % HAMMER_PAUSE_US);
+	}
+	_exit(0);
+}
+
+static void toggler(struct shared *sh)
+{
+	const char *mpxctl = getenv("MPXCTL");
+	int i = 0;
+
+	while (!atomic_load(&sh->stop)) {
+		write_str(EVENTS_ENABLE, i & 1 ? "0" : "1");
+		if (mpxctl && !(i % 16) && !fork()) {
+			execl(mpxctl, "mpxctl", "watch", "--timeout", "1",
+			      "--count", "50", NULL);
+			_exit(127);
+		}
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		usleep(2000);
+		i++;
+	}
+	write_str(EVENTS_ENABLE, "0");
+	while (wait(NULL) > 0)
+		;
+	_exit(0);
+}
+
+static pid_t spawn(void (*fn)(struct shared *), struct shared *sh)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		fn(sh);
+	return pid;
+}
+
+/* The harness kills a test after 30 s unless told otherwise. */
+FIXTURE(torture) {
+	int unused;
+};
+
+FIXTURE_SETUP(torture)
+{
+}
+
+FIXTURE_TEARDOWN(torture)
+{
+}
+
+TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
+{
+	const char *env = getenv("MPX_TORTURE_CYCLES");
+	int cycles = env ? atoi(env) : DEFAULT_CYCLES;
+	int i, unloaded = 0, refused = 0, attempts = 0;
+	pid_t pids[HAMMERS + 1];
+	struct shared *sh;
+
+	if (!getenv("MPX_KO"))
+		SKIP(return, "MPX_KO not set: not run by the VM harness");
+	sh = shared_map();
+	ASSERT_NE(NULL, sh);
+	for (i = 0; i < HAMMERS; i++)
+		pids[i] = spawn(hammer, sh);
+	pids[HAMMERS] = spawn(toggler, sh);
+
+	while (unloaded < cycles && attempts++ < cycles * ATTEMPTS_PER_CYCLE) {
+		if (syscall(SYS_delete_module, "mpx", O_NONBLOCK)) {
+			/* In use: a descriptor is open. */
+			ASSERT_EQ(EWOULDBLOCK, errno)
+				TH_LOG("unload: %s", strerror(errno));
+			refused++;
+			usleep(RETRY_US);
+			continue;
+		}
+		unloaded++;
+		ASSERT_EQ(0, load())
+			TH_LOG("reload %d: %s", unloaded, strerror(errno));
+	}
+
+	atomic_store(&sh->stop, 1);
+	for (i = 0; i <= HAMMERS; i++) {
+		int status;
+
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	TH_LOG("%d unloads, %d refused, %ld hammer rounds", unloaded, refused,
+	       atomic_load(&sh->calls));
+	EXPECT_EQ(cycles, unloaded);
+	EXPECT_LT(0, atomic_load(&sh->calls));
+	/* Every hammer exited: nothing is left. */
+	EXPECT_EQ(0, state_value("keys"));
+	EXPECT_EQ(0, state_value("mms"));
+	munmap(sh, sizeof(*sh));
+}
+
+struct caller {
+	atomic_int *stop;
+	long calls;
+};
+
+static void *call_loop(void *arg)
+{
+	struct caller *c = arg;
+	long page = getpagesize();
+	char *buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int key = mpx(buf, page, 0, MPX_OP_CREATE);
+
+	while (!atomic_load(c->stop)) {
+		mpx(buf, 1, key, MPX_OP_CHECK);
+		mpx(NULL, 0, key, MPX_OP_GET);
+		c->calls++;
+	}
+	mpx(NULL, 0, key, MPX_OP_FREE);
+	munmap(buf, page);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(torture, event_toggle_under_load, TORTURE_TIMEOUT_S)
+{
+	struct caller c[2];
+	pthread_t t[2];
+	atomic_int stop = 0;
+	int i;
+
+	if (access(ENTER_ENABLE, W_OK))
+		SKIP(return, "no %s", ENTER_ENABLE);
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct caller){ .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, call_loop, &c[i]));
+	}
+	for (i = 0; i < TOGGLES; i++) {
+		ASSERT_EQ(0, write_str(ENTER_ENABLE, i & 1 ? "0" : "1"));
+		usleep(1000);
+	}
+	ASSERT_EQ(0, write_str(ENTER_ENABLE, "0"));
+	atomic_store(&stop, 1);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+	EXPECT_LT(0, c[0].calls + c[1].calls);
+	if (state_value("kretprobe_nmissed") >= 0)
+		TH_LOG("kretprobe_nmissed %ld", state_value("kretprobe_nmissed"));
+}
+
+struct br_thread {
+	char *buf;
+	int len;
+	int traps, bnderr, bounds_ok;
+};
+
+static void *br_loop(void *arg)
+{
+	struct br_thread *b = arg;
+	unsigned long lo = (unsigned long)b->buf, hi = lo + b->len - 1;
+	struct mpx_key_info ki;
+	int key, i;
+
+	catch_segv();
+	key = mpx(b->buf, b->len, 0, MPX_OP_CREATE);
+	if (key < 0 || mpx(NULL, 0, key, MPX_OP_ENABLE) ||
+	    mpx(&ki, sizeof(ki), key, MPX_OP_GET) < 0 || ki.bnd < 0)
+		return NULL;
+	for (i = 0; i < BR_TRAPS; i++) {
+		bndcu(ki.bnd, hi + 1 + (i & 63));
+		if (trap_count) {
+			b->traps++;
+			b->bnderr += trap_info.si_code == SEGV_BNDERR;
+			b->bounds_ok += (unsigned long)trap_info.si_lower == lo &&
+					(unsigned long)trap_info.si_upper == hi;
+			trap_count = 0;
+		}
+	}
+	mpx(NULL, 0, key, MPX_OP_DISABLE);
+	mpx(NULL, 0, key, MPX_OP_FREE);
+	return NULL;
+}
+
+static void *churn_loop(void *arg)
+{
+	atomic_int *stop = arg;
+	long page = getpagesize();
+	char *buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int i = 0;
+
+	while (!atomic_load(stop)) {
+		int key = mpx(buf, page, 0, MPX_OP_CREATE);
+
+		mpx(NULL, 0, key, MPX_OP_ENABLE);
+		mpx(buf + page, page, key, MPX_OP_SET);
+		mpx(NULL, 0, key, i++ & 1 ? MPX_OP_DISABLE : MPX_OP_GET);
+		mpx(NULL, 0, key, MPX_OP_DISABLE);
+		mpx(NULL, 0, key, MPX_OP_FREE);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(torture, br_storm, TORTURE_TIMEOUT_S)
+{
+	struct br_thread b[BR_THREADS];
+	long page = getpagesize(), before;
+	pthread_t t[BR_THREADS], churn;
+	atomic_int stop = 0;
+	char *buf;
+	int i;
+
+	if (!hw_mode())
+		SKIP(return, "software mode: the CPU has no usable MPX");
+	before = state_value("br_signals");
+	buf = mmap(NULL, BR_THREADS * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, pthread_create(&churn, NULL, churn_loop, &stop));
+	for (i = 0; i < BR_THREADS; i++) {
+		b[i] = (struct br_thread){ .buf = buf + i * page, .len = page };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, br_loop, &b[i]));
+	}
+	for (i = 0; i < BR_THREADS; i++)
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+	atomic_store(&stop, 1);
+	ASSERT_EQ(0, pthread_join(churn, NULL));
+	for (i = 0; i < BR_THREADS; i++) {
+		EXPECT_EQ(BR_TRAPS, b[i].traps);
+		EXPECT_EQ(BR_TRAPS, b[i].bnderr);
+		EXPECT_EQ(BR_TRAPS, b[i].bounds_ok);
+	}
+	if (before >= 0)
+		EXPECT_EQ(before + BR_THREADS * BR_TRAPS,
+			  state_value("br_signals"));
+	munmap(buf, BR_THREADS * page);
+}
+
+TEST_HARNESS_MAIN
