@@ -11,11 +11,13 @@
  * The pair is armed only while mpx_enter or mpx_exit has a consumer: the
  * tracepoints' reg/unreg callbacks (TRACE_EVENT_FN) register it for the
  * first consumer of either event and unregister it after the last, so an
- * idle module pays nothing for its hooks. unregister_kretprobe() waits for
- * handlers in flight; an enabled tracefs event pins the module, so unload
- * never races an armed pair. The module parameter "probes" forbids arming
- * (mpx_key and mpx_violation still fire). Missed kretprobe instances are
- * counted in debugfs (mpx/state) and reported at unload.
+ * idle module pays nothing for its hooks. The unregister calls wait for
+ * handlers in flight. Enabled events do not pin the module: unload disarms
+ * the pair in mpx_probe_exit(), after which the reg callback, which tracing
+ * may still call until it removes the module's events, arms nothing. The
+ * module parameter "probes" forbids arming (mpx_key and mpx_violation still
+ * fire). Missed kretprobe instances are counted in debugfs (mpx/state) and
+ * reported at unload.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,6 +49,7 @@ static DEFINE_MUTEX(mpx_probe_mutex);
 static unsigned int mpx_probe_users;	/* enter/exit events consumed */
 static struct mpx_probes *mpx_probes;	/* NULL when disarmed */
 static unsigned long mpx_nmissed;	/* of earlier armings */
+static bool mpx_probe_gone;		/* the module is unloading */
 
 struct mpx_probe_data {
 	u64 start;
@@ -134,7 +137,9 @@ int mpx_probe_reg(void)
 	int ret = 0;
 
 	mutex_lock(&mpx_probe_mutex);
-	if (!mpx_probe_users++ && READ_ONCE(mpx_probes_allowed)) {
+	if (mpx_probe_gone) {
+		ret = -ENODEV;
+	} else if (!mpx_probe_users++ && READ_ONCE(mpx_probes_allowed)) {
 		ret = mpx_probe_arm();
 		if (ret) {
 			pr_warn("arming the probes on mpx_syscall failed: %d\n",
@@ -177,6 +182,7 @@ void mpx_probe_exit(void)
 	unsigned long missed;
 
 	mutex_lock(&mpx_probe_mutex);
+	mpx_probe_gone = true;
 	mpx_probe_disarm();
 	missed = mpx_nmissed;
 	mutex_unlock(&mpx_probe_mutex);
