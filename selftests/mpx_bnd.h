@@ -64,29 +64,46 @@ static inline void catch_segv(void)
  * Run one bound-check instruction; a #BR resumes at label 1. Operands:
  * %0 is the checked value or base register, %1 an index register.
  */
-#define BNDCHECK(insn, a, b)						\
+#define BNDCHECK(insn, a, b) ({						\
 	asm volatile("lea 1f(%%rip), %%r11\n\t"				\
 		     "mov %%r11, %%fs:resume_ip@tpoff\n\t"			\
 		     insn "\n1:"					\
-		     : : "r" (a), "r" (b) : "r11", "memory")
+		     : : "r" (a), "r" (b) : "r11", "memory");	\
+})
 
 static inline void bndcu(int n, unsigned long a)
 {
 	switch (n) {
-	case 0: BNDCHECK("bndcu %0, %%bnd0", a, 0); break;
-	case 1: BNDCHECK("bndcu %0, %%bnd1", a, 0); break;
-	case 2: BNDCHECK("bndcu %0, %%bnd2", a, 0); break;
-	case 3: BNDCHECK("bndcu %0, %%bnd3", a, 0); break;
+	case 0:
+		BNDCHECK("bndcu %0, %%bnd0", a, 0);
+		break;
+	case 1:
+		BNDCHECK("bndcu %0, %%bnd1", a, 0);
+		break;
+	case 2:
+		BNDCHECK("bndcu %0, %%bnd2", a, 0);
+		break;
+	case 3:
+		BNDCHECK("bndcu %0, %%bnd3", a, 0);
+		break;
 	}
 }
 
 static inline void bndcl(int n, unsigned long a)
 {
 	switch (n) {
-	case 0: BNDCHECK("bndcl %0, %%bnd0", a, 0); break;
-	case 1: BNDCHECK("bndcl %0, %%bnd1", a, 0); break;
-	case 2: BNDCHECK("bndcl %0, %%bnd2", a, 0); break;
-	case 3: BNDCHECK("bndcl %0, %%bnd3", a, 0); break;
+	case 0:
+		BNDCHECK("bndcl %0, %%bnd0", a, 0);
+		break;
+	case 1:
+		BNDCHECK("bndcl %0, %%bnd1", a, 0);
+		break;
+	case 2:
+		BNDCHECK("bndcl %0, %%bnd2", a, 0);
+		break;
+	case 3:
+		BNDCHECK("bndcl %0, %%bnd3", a, 0);
+		break;
 	}
 }
 
