@@ -231,18 +231,19 @@ static int mpx_state_show(struct seq_file *m, void *v)
 {
 	unsigned int nr_keys, nr_mms;
 	long live, memory, br;
+	bool armed, pkey_armed;
 	unsigned long missed;
-	bool armed;
 
 	mpx_keys_stats(&nr_keys, &nr_mms);
 	mpx_bounds_stats(&live, &memory, &br);
-	missed = mpx_probe_stats(&armed);
+	missed = mpx_probe_stats(&armed, &pkey_armed);
 	seq_printf(m, "keys %u\nmms %u\n", nr_keys, nr_mms);
 	seq_printf(m, "mode %s\n", mpx_hw_mode() ? "hw" : "sw");
 	seq_printf(m, "fpu_live %ld\nfpu_memory %ld\nbr_signals %ld\n",
 		   live, memory, br);
-	seq_printf(m, "probes %s\nkretprobe_nmissed %lu\n",
-		   armed ? "armed" : "disarmed", missed);
+	seq_printf(m, "probes %s\npkey_probes %s\nkretprobe_nmissed %lu\n",
+		   armed ? "armed" : "disarmed",
+		   pkey_armed ? "armed" : "disarmed", missed);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mpx_state);

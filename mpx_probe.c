@@ -18,6 +18,12 @@
  * module parameter "probes" forbids arming (mpx_key and mpx_violation still
  * fire). Missed kretprobe instances are counted in debugfs (mpx/state) and
  * reported at unload.
+ *
+ * mpx_pkey follows the same pattern for the real pkey_alloc, pkey_free and
+ * pkey_mprotect syscalls of every process, so that a monitor sees
+ * protection-key changes on CPUs without MPX too: a kretprobe on each
+ * syscall's x86-64 entry point records the arguments from the user
+ * registers it is given and emits the event with the result.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -131,6 +137,131 @@ static void mpx_probe_disarm(void)
 	mpx_probes = NULL;
 }
 
+/* One kretprobe on a pkey syscall. */
+struct mpx_pkey_probe {
+	struct kretprobe krp;
+	int call;
+};
+
+static const char * const mpx_pkey_syms[] = {
+	[MPX_PKEY_ALLOC] = "__x64_sys_pkey_alloc",
+	[MPX_PKEY_FREE] = "__x64_sys_pkey_free",
+	[MPX_PKEY_MPROTECT] = "__x64_sys_pkey_mprotect",
+};
+
+/* Armed pkey probes, NULL where disarmed (or the symbol is missing). */
+static struct mpx_pkey_probe *mpx_pkey_probes[ARRAY_SIZE(mpx_pkey_syms)];
+static bool mpx_pkey_armed;
+
+/* Arguments 0-3 of a syscall, from the user registers. */
+struct mpx_pkey_args {
+	unsigned long arg[4];
+};
+
+/* The x86-64 syscall wrappers take the user registers as argument 0. */
+static int mpx_pkey_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct pt_regs *uregs =
+		(const struct pt_regs *)regs_get_kernel_argument(regs, 0);
+	struct mpx_pkey_args *a = (struct mpx_pkey_args *)ri->data;
+
+	a->arg[0] = uregs->di;
+	a->arg[1] = uregs->si;
+	a->arg[2] = uregs->dx;
+	a->arg[3] = uregs->r10;
+	return 0;
+}
+
+static int mpx_pkey_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct mpx_pkey_probe *p = container_of(get_kretprobe(ri),
+						struct mpx_pkey_probe, krp);
+	unsigned long *arg = ((struct mpx_pkey_args *)ri->data)->arg;
+	long ret = regs_return_value(regs);
+
+	switch (p->call) {
+	case MPX_PKEY_ALLOC:	/* flags, access rights */
+		trace_mpx_pkey(p->call, ret < 0 ? -1 : ret, 0, 0, arg[1], arg[0],
+			       ret);
+		break;
+	case MPX_PKEY_FREE:	/* pkey */
+		trace_mpx_pkey(p->call, arg[0], 0, 0, 0, 0, ret);
+		break;
+	case MPX_PKEY_MPROTECT:	/* start, len, prot, pkey */
+		trace_mpx_pkey(p->call, arg[3], arg[0], arg[1], arg[2], 0, ret);
+		break;
+	}
+	return 0;
+}
+
+static void mpx_pkey_disarm(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(mpx_pkey_probes); i++) {
+		if (!mpx_pkey_probes[i])
+			continue;
+		unregister_kretprobe(&mpx_pkey_probes[i]->krp);
+		mpx_nmissed += mpx_pkey_probes[i]->krp.nmissed;
+		kfree(mpx_pkey_probes[i]);
+		mpx_pkey_probes[i] = NULL;
+	}
+	mpx_pkey_armed = false;
+}
+
+/* Arm what can be armed; a kernel without one of the syscalls lacks it. */
+static int mpx_pkey_arm(void)
+{
+	struct mpx_pkey_probe *p;
+	int i, ret, armed = 0;
+
+	for (i = 0; i < ARRAY_SIZE(mpx_pkey_syms); i++) {
+		p = kzalloc(sizeof(*p), GFP_KERNEL);
+		if (!p) {
+			mpx_pkey_disarm();
+			return -ENOMEM;
+		}
+		p->call = i;
+		p->krp.kp.symbol_name = mpx_pkey_syms[i];
+		p->krp.entry_handler = mpx_pkey_entry;
+		p->krp.handler = mpx_pkey_ret;
+		p->krp.data_size = sizeof(struct mpx_pkey_args);
+		p->krp.maxactive = MPX_KRETPROBE_MAXACTIVE;
+		ret = register_kretprobe(&p->krp);
+		if (ret) {
+			pr_warn("no probe on %s: %d\n", mpx_pkey_syms[i], ret);
+			kfree(p);
+			continue;
+		}
+		mpx_pkey_probes[i] = p;
+		armed++;
+	}
+	mpx_pkey_armed = armed;
+	return armed ? 0 : -ENOENT;
+}
+
+/* Tracepoint reg callback of mpx_pkey. */
+int mpx_pkey_probe_reg(void)
+{
+	int ret = 0;
+
+	mutex_lock(&mpx_probe_mutex);
+	if (mpx_probe_gone)
+		ret = -ENODEV;
+	else if (READ_ONCE(mpx_probes_allowed))
+		ret = mpx_pkey_arm();
+	mutex_unlock(&mpx_probe_mutex);
+	return ret;
+}
+
+/* Tracepoint unreg callback of mpx_pkey. */
+void mpx_pkey_probe_unreg(void)
+{
+	mutex_lock(&mpx_probe_mutex);
+	mpx_pkey_disarm();
+	mutex_unlock(&mpx_probe_mutex);
+}
+
 /* Tracepoint reg callback of mpx_enter and mpx_exit. */
 int mpx_probe_reg(void)
 {
@@ -162,17 +293,23 @@ void mpx_probe_unreg(void)
 
 /**
  * mpx_probe_stats() - state of the probes for debugfs
- * @armed: set when the pair is armed
+ * @armed: set when the pair on mpx_syscall() is armed
+ * @pkey_armed: set when probes on the pkey syscalls are armed
  *
  * Return: kretprobe instances missed so far (too many concurrent calls).
  */
-unsigned long mpx_probe_stats(bool *armed)
+unsigned long mpx_probe_stats(bool *armed, bool *pkey_armed)
 {
 	unsigned long missed;
+	int i;
 
 	mutex_lock(&mpx_probe_mutex);
 	*armed = mpx_probes;
+	*pkey_armed = mpx_pkey_armed;
 	missed = mpx_nmissed + (mpx_probes ? mpx_probes->krp.nmissed : 0);
+	for (i = 0; i < ARRAY_SIZE(mpx_pkey_probes); i++)
+		if (mpx_pkey_probes[i])
+			missed += mpx_pkey_probes[i]->krp.nmissed;
 	mutex_unlock(&mpx_probe_mutex);
 	return missed;
 }
@@ -184,6 +321,7 @@ void mpx_probe_exit(void)
 	mutex_lock(&mpx_probe_mutex);
 	mpx_probe_gone = true;
 	mpx_probe_disarm();
+	mpx_pkey_disarm();
 	missed = mpx_nmissed;
 	mutex_unlock(&mpx_probe_mutex);
 	if (missed)

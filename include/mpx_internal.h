@@ -38,6 +38,13 @@ enum mpx_violation_source {
 	MPX_VIOLATION_CHECK,	/* MPX_OP_CHECK */
 };
 
+/* mpx_pkey event calls. */
+enum mpx_pkey_call {
+	MPX_PKEY_ALLOC,
+	MPX_PKEY_FREE,
+	MPX_PKEY_MPROTECT,
+};
+
 /* mpx_main.c */
 extern unsigned int mpx_max_keys;
 long mpx_syscall(unsigned long addr, int len, unsigned int key, int op);
@@ -81,7 +88,9 @@ int mpx_decode_bndck(struct pt_regs *regs, struct mpx_bndck *out);
 /* mpx_probe.c */
 int mpx_probe_reg(void);
 void mpx_probe_unreg(void);
-unsigned long mpx_probe_stats(bool *armed);
+int mpx_pkey_probe_reg(void);
+void mpx_pkey_probe_unreg(void);
+unsigned long mpx_probe_stats(bool *armed, bool *pkey_armed);
 void mpx_probe_exit(void);
 
 #endif /* _MPX_INTERNAL_H */

@@ -54,6 +54,12 @@
 		{ MPX_KEY_FREED,	"freed" },		\
 		{ MPX_KEY_RECLAIMED,	"reclaimed" })
 
+#define mpx_show_pkey_call(call)				\
+	__print_symbolic(call,					\
+		{ MPX_PKEY_ALLOC,	"pkey_alloc" },		\
+		{ MPX_PKEY_FREE,	"pkey_free" },		\
+		{ MPX_PKEY_MPROTECT,	"pkey_mprotect" })
+
 #define mpx_show_source(source)					\
 	__print_symbolic(source,				\
 		{ MPX_VIOLATION_BR,	"#BR" },		\
@@ -204,6 +210,54 @@ TRACE_EVENT(mpx_violation,
 		  __entry->pid, __entry->tid, __entry->comm, __entry->key,
 		  __entry->addr, __entry->lower, __entry->upper,
 		  mpx_show_source(__entry->source))
+);
+
+/**
+ * mpx_pkey - a process called pkey_alloc, pkey_free or pkey_mprotect
+ *	(kretprobes on the syscalls, armed while this event has a consumer),
+ *	so that the monitor sees protection keys on CPUs without MPX too
+ * @call: MPX_PKEY_ALLOC, MPX_PKEY_FREE or MPX_PKEY_MPROTECT
+ * @pkey: the key (pkey_free, pkey_mprotect; the result of pkey_alloc)
+ * @addr: pkey_mprotect's start
+ * @len: pkey_mprotect's length
+ * @prot: pkey_mprotect's protection, pkey_alloc's access rights
+ * @flags: pkey_alloc's flags
+ * @ret: the syscall's return value
+ */
+TRACE_EVENT_FN(mpx_pkey,
+	TP_PROTO(int call, int pkey, unsigned long addr, unsigned long len,
+		 unsigned long prot, unsigned long flags, long ret),
+	TP_ARGS(call, pkey, addr, len, prot, flags, ret),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(pid_t, tid)
+		__array(char, comm, TASK_COMM_LEN)
+		__field(int, call)
+		__field(int, pkey)
+		__field(unsigned long, addr)
+		__field(unsigned long, len)
+		__field(unsigned long, prot)
+		__field(unsigned long, flags)
+		__field(long, ret)
+	),
+	TP_fast_assign(
+		__entry->pid = task_tgid_nr(current);
+		__entry->tid = task_pid_nr(current);
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		__entry->call = call;
+		__entry->pkey = pkey;
+		__entry->addr = addr;
+		__entry->len = len;
+		__entry->prot = prot;
+		__entry->flags = flags;
+		__entry->ret = ret;
+	),
+	TP_printk("pid=%d tid=%d comm=%s call=%s pkey=%d addr=0x%lx len=%lu prot=0x%lx flags=0x%lx ret=%ld",
+		  __entry->pid, __entry->tid, __entry->comm,
+		  mpx_show_pkey_call(__entry->call), __entry->pkey,
+		  __entry->addr, __entry->len, __entry->prot, __entry->flags,
+		  __entry->ret),
+	mpx_pkey_probe_reg, mpx_pkey_probe_unreg
 );
 
 #endif /* _MPX_TRACE_H */

@@ -205,17 +205,26 @@ static int count_of(const char *text, const char *needle)
 /* ---- the module ---- */
 
 /* debugfs mpx/state "probes": 1 armed, 0 disarmed, -1 unknown. */
-static int probes_armed(void)
+/* 1 if debugfs says "@which armed", 0 if "disarmed", -1 if neither. */
+static int armed_state(const char *which)
 {
 	char *state = read_all(STATE_FILE);
+	char armed[64], disarmed[64];
 	int ret = -1;
 
-	if (state && strstr(state, "\nprobes armed\n"))
+	snprintf(armed, sizeof(armed), "\n%s armed\n", which);
+	snprintf(disarmed, sizeof(disarmed), "\n%s disarmed\n", which);
+	if (state && strstr(state, armed))
 		ret = 1;
-	else if (state && strstr(state, "\nprobes disarmed\n"))
+	else if (state && strstr(state, disarmed))
 		ret = 0;
 	free(state);
 	return ret;
+}
+
+static int probes_armed(void)
+{
+	return armed_state("probes");
 }
 
 static char *map_pages(int n)
@@ -675,6 +684,53 @@ TEST_F(ev, violation_from_br)
 		 getpid(), getpid(), self_comm(), key, hi + 1, lo, hi);
 	EXPECT_NE(NULL, strstr(self->text, line))
 		TH_LOG("no %s in:\n%s", line, self->text);
+	munmap(buf, page);
+}
+
+/* The pkey syscalls of any process show as mpx_pkey, MPX or not. */
+TEST_F(ev, pkey_syscalls_seen)
+{
+	int page = getpagesize();
+	char line[256];
+	char *buf;
+	long pkey;
+
+	ASSERT_EQ(0, armed_state("pkey_probes"));
+	ASSERT_EQ(0, inst_enable(&self->a, "mpx_pkey", true));
+	EXPECT_EQ(1, armed_state("pkey_probes"));
+	EXPECT_EQ(0, probes_armed());
+	buf = map_pages(1);
+	ASSERT_NE(NULL, buf);
+	pkey = syscall(SYS_pkey_alloc, 0, 0);
+	if (pkey >= 0) {
+		EXPECT_EQ(0, syscall(SYS_pkey_mprotect, buf, page,
+				     PROT_READ | PROT_WRITE, pkey));
+		EXPECT_EQ(0, syscall(SYS_pkey_free, pkey));
+	} else {
+		/* No protection keys here: the failing calls show too. */
+		EXPECT_EQ(-1, syscall(SYS_pkey_free, 15));
+	}
+	self->text = inst_trace(&self->a);
+	ASSERT_NE(NULL, self->text);
+	snprintf(line, sizeof(line),
+		 "mpx_pkey: pid=%d tid=%d comm=%s call=pkey_alloc pkey=%ld addr=0x0 len=0 prot=0x0 flags=0x0 ret=%ld\n",
+		 getpid(), getpid(), self_comm(), pkey < 0 ? -1 : pkey,
+		 pkey < 0 ? -(long)errno : pkey);
+	if (pkey >= 0) {
+		EXPECT_NE(NULL, strstr(self->text, line))
+			TH_LOG("no %s in:\n%s", line, self->text);
+		snprintf(line, sizeof(line),
+			 "call=pkey_mprotect pkey=%ld addr=0x%lx len=%d prot=0x3 flags=0x0 ret=0\n",
+			 pkey, (unsigned long)buf, page);
+		EXPECT_NE(NULL, strstr(self->text, line)) TH_LOG("no %s", line);
+		snprintf(line, sizeof(line), "call=pkey_free pkey=%ld ", pkey);
+		EXPECT_NE(NULL, strstr(self->text, line)) TH_LOG("no %s", line);
+	} else {
+		EXPECT_NE(NULL, strstr(self->text, "call=pkey_alloc pkey=-1 "));
+		EXPECT_NE(NULL, strstr(self->text, "call=pkey_free pkey=15 "));
+	}
+	ASSERT_EQ(0, inst_enable(&self->a, "mpx_pkey", false));
+	EXPECT_EQ(0, armed_state("pkey_probes"));
 	munmap(buf, page);
 }
 

@@ -58,11 +58,18 @@ static const struct mpx_fspec mpx_violation_fields[] = {
 	{ "source", 'w' }, { NULL, 0 }
 };
 
+static const struct mpx_fspec mpx_pkey_fields[] = {
+	{ "pid", 'd' }, { "tid", 'd' }, { "comm", 's' }, { "call", 'w' },
+	{ "pkey", 'd' }, { "addr", 'x' }, { "len", 'u' }, { "prot", 'x' },
+	{ "flags", 'x' }, { "ret", 'd' }, { NULL, 0 }
+};
+
 static const struct mpx_evspec mpx_events[] = {
 	{ "mpx_enter", mpx_enter_fields },
 	{ "mpx_exit", mpx_exit_fields },
 	{ "mpx_key", mpx_key_fields },
 	{ "mpx_violation", mpx_violation_fields },
+	{ "mpx_pkey", mpx_pkey_fields },
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

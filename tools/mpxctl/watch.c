@@ -33,8 +33,9 @@
 #include "watch.h"
 
 #define PROBES_PARAM	"/sys/module/mpx/parameters/probes"
-#define NR_EVENTS	4
-#define ALL_EVENTS	((1U << NR_EVENTS) - 1)
+#define NR_EVENTS	5
+#define DEFAULT_EVENTS	0xfU	/* the four mpx events; mpx_pkey on request */
+#define PKEY_EVENT	0x10U
 #define ENTER_EXIT	3U	/* the events of the kprobe pair */
 /* A comm holds at most 15 newlines; each splits an event's line. */
 #define MAX_JOINS	15
@@ -50,7 +51,7 @@ static const char *const tracefs_roots[] = {
 };
 
 static const char *const event_names[NR_EVENTS] = {
-	"mpx_enter", "mpx_exit", "mpx_key", "mpx_violation",
+	"mpx_enter", "mpx_exit", "mpx_key", "mpx_violation", "mpx_pkey",
 };
 
 struct watch {
@@ -86,7 +87,8 @@ const char watch_usage[] =
 "--timeout seconds, or SIGINT (Ctrl-C), SIGTERM or SIGHUP. Needs root.\n"
 "\n"
 "Options:\n"
-"  -e, --event NAME  only the event NAME: enter, exit, key or violation\n"
+"  -e, --event NAME  only the event NAME: enter, exit, key, violation, or\n"
+"                    pkey (pkey_alloc/free/mprotect of any process)\n"
 "                    (repeatable, or comma-separated); default all four\n"
 "  -p, --pid PID     only events of process PID (mpx_key: of its keys)\n"
 "  -k, --key KEY     only events whose key field is KEY\n"
@@ -221,7 +223,11 @@ static int watch_options(struct watch *w, int argc, char **argv)
 		goto usage;
 	}
 	if (!w->events)
-		w->events = ALL_EVENTS;
+		w->events = DEFAULT_EVENTS;
+	if (w->key >= 0 && w->events & PKEY_EVENT) {
+		fputs("mpxctl: --key does not apply to pkey events\n", stderr);
+		goto usage;
+	}
 	return 0;
 usage:
 	fputs("Try 'mpxctl watch --help'.\n", stderr);
