@@ -123,33 +123,34 @@ bool mpx_hw_mode(void)
 	return mpx_hw;
 }
 
-/* XSAVE/XRSTOR of @mask; a fault (bad header) returns an error, no oops. */
+/*
+ * XSAVE or XRSTOR of the components in @mask with the area at @buf. A fault
+ * (a malformed header) returns -EFAULT through the exception table instead
+ * of an oops.
+ */
+#define MPX_XSTATE_OP(insn, buf, mask) ({				\
+	u64 __mask = (mask);						\
+	int __err;							\
+									\
+	asm volatile("1: " insn " (%[area])\n"				\
+		     "   xor %[err], %[err]\n"				\
+		     "2:\n"						\
+		     _ASM_EXTABLE_TYPE(1b, 2b, EX_TYPE_FAULT)		\
+		     : [err] "=a" (__err)				\
+		     : [area] "D" (buf), "a" ((u32)__mask),		\
+		       "d" ((u32)(__mask >> 32))			\
+		     : "memory");					\
+	__err ? -EFAULT : 0;						\
+})
+
 static int mpx_xsave(void *buf, u64 mask)
 {
-	int err;
-
-	asm volatile("1: xsave64 (%[buf])\n"
-		     "   xor %[err], %[err]\n"
-		     "2:\n"
-		     _ASM_EXTABLE_TYPE(1b, 2b, EX_TYPE_FAULT)
-		     : [err] "=a" (err)
-		     : [buf] "D" (buf), "a" ((u32)mask), "d" ((u32)(mask >> 32))
-		     : "memory");
-	return err ? -EFAULT : 0;
+	return MPX_XSTATE_OP("xsave64", buf, mask);
 }
 
 static int mpx_xrstor(const void *buf, u64 mask)
 {
-	int err;
-
-	asm volatile("1: xrstor64 (%[buf])\n"
-		     "   xor %[err], %[err]\n"
-		     "2:\n"
-		     _ASM_EXTABLE_TYPE(1b, 2b, EX_TYPE_FAULT)
-		     : [err] "=a" (err)
-		     : [buf] "D" (buf), "a" ((u32)mask), "d" ((u32)(mask >> 32))
-		     : "memory");
-	return err ? -EFAULT : 0;
+	return MPX_XSTATE_OP("xrstor64", buf, mask);
 }
 
 static struct xstate_header *mpx_xsave_hdr(void *xsave)

@@ -27,9 +27,9 @@
 
 #include "kselftest_harness.h"
 #include "libmpx.h"
+#include "mpx_sysfs.h"
 #include "mpx_bnd.h"
 
-#define STATE_FILE	"/sys/kernel/debug/mpx/state"
 #define FPU_MEMORY	"/sys/module/mpx/parameters/fpu_memory"
 #define EXEC_CHILD	"--exec-child"
 
@@ -37,34 +37,6 @@
 	if (!hw_mode())							\
 		SKIP(return, "software mode: the CPU has no usable MPX"); \
 } while (0)
-
-/* A value from debugfs mpx/state, -1 if absent. */
-static long state_value(const char *name)
-{
-	FILE *f = fopen(STATE_FILE, "r");
-	char key[64], line[128];
-	long val, ret = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", key, &val) == 2 &&
-		    !strcmp(key, name))
-			ret = val;
-	fclose(f);
-	return ret;
-}
-
-static int write_param(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return ret;
-}
 
 static char *map_pages(int n)
 {
@@ -285,12 +257,12 @@ TEST(saved_xstate_path)
 	REQUIRE_HW();
 	if (before < 0)
 		SKIP(return, "no %s", STATE_FILE);
-	ASSERT_EQ(0, write_param(FPU_MEMORY, "1"));
+	ASSERT_EQ(0, write_str(FPU_MEMORY, "1"));
 	p = map_pages(1);
 	ASSERT_NE(NULL, p);
 	catch_segv();
 	reg = enable_key(p, getpagesize(), &key);
-	EXPECT_EQ(0, write_param(FPU_MEMORY, "0"));
+	EXPECT_EQ(0, write_str(FPU_MEMORY, "0"));
 	ASSERT_EQ(0, reg);
 	EXPECT_LT(before + 2, state_value("fpu_memory"));
 	bnd_get(0, &b);
@@ -299,9 +271,9 @@ TEST(saved_xstate_path)
 	bndcu(0, (unsigned long)p + getpagesize());
 	EXPECT_BNDERR((unsigned long)p + getpagesize(),
 		      (unsigned long)p, (unsigned long)p + getpagesize() - 1);
-	ASSERT_EQ(0, write_param(FPU_MEMORY, "1"));
+	ASSERT_EQ(0, write_str(FPU_MEMORY, "1"));
 	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_DISABLE));
-	EXPECT_EQ(0, write_param(FPU_MEMORY, "0"));
+	EXPECT_EQ(0, write_str(FPU_MEMORY, "0"));
 	bnd_get(0, &b);
 	EXPECT_EQ(0, b.lower);
 	EXPECT_EQ(0, b.upper);

@@ -35,9 +35,9 @@
 
 #include "kselftest_harness.h"
 #include "libmpx.h"
+#include "mpx_sysfs.h"
 #include "mpx_bnd.h"
 
-#define STATE_FILE	"/sys/kernel/debug/mpx/state"
 #define PROBES_PARAM	"/sys/module/mpx/parameters/probes"
 #define WAIT_MS		5000	/* for an event or a process */
 #define NR_EVENTS	4
@@ -47,19 +47,6 @@ static const char *const all_events[NR_EVENTS + 1] = {
 };
 
 /* ---- files ---- */
-
-static int write_str(const char *path, const char *val)
-{
-	ssize_t n = strlen(val);
-	int fd, ret;
-
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, n) == n ? 0 : -1;
-	close(fd);
-	return ret;
-}
 
 /* The whole of @path, NUL-terminated, malloc'd; NULL on error. */
 static char *read_all(const char *path)

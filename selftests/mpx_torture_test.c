@@ -33,11 +33,11 @@
 
 #include "kselftest_harness.h"
 #include "libmpx.h"
+#include "mpx_sysfs.h"
 #include "mpx_bnd.h"
 
 #define EVENTS_ENABLE	"/sys/kernel/tracing/events/mpx/enable"
 #define ENTER_ENABLE	"/sys/kernel/tracing/events/mpx/mpx_enter/enable"
-#define STATE_FILE	"/sys/kernel/debug/mpx/state"
 #define HAMMERS		3
 #define HAMMER_PAUSE_US	3000
 #define RETRY_US	200
@@ -70,34 +70,6 @@ static int load(void)
 		return -1;
 	ret = syscall(SYS_finit_module, fd, "", 0);
 	close(fd);
-	return ret;
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) < 0 ? -1 : 0;
-	close(fd);
-	return ret;
-}
-
-/* A value from debugfs mpx/state, -1 if absent. */
-static long state_value(const char *name)
-{
-	FILE *f = fopen(STATE_FILE, "r");
-	char key[64], line[128];
-	long val, ret = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", key, &val) == 2 &&
-		    !strcmp(key, name))
-			ret = val;
-	fclose(f);
 	return ret;
 }
 
