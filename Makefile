@@ -9,6 +9,7 @@
 #                 selftest in QEMU on CPU models "max" (MPX) and "max,-mpx";
 #                 prints a table and ends with "N passed, N failed"
 #   make demo     boot the VM, load the module and show it working
+#   make bench    what a call costs, idle and traced, as ratios to getppid()
 #   make lint     checkpatch.pl --strict and sparse
 #   make install  DKMS add/build/install for the installed kernel headers
 #   make clean
@@ -40,6 +41,7 @@ module:
 
 tools:
 	$(MAKE) -C tools/mpxctl
+	$(MAKE) -C tools/bench
 
 selftests:
 	$(MAKE) -C selftests CACHE=$(CACHE)
@@ -69,6 +71,10 @@ CHECKPATCH := perl $(CACHE)/scripts/checkpatch.pl --no-tree --strict --quiet \
 # (SKIP(return, ...)), and asm strings name instructions like functions.
 USER_IGNORE := BIT_MACRO,PREFER_DEFINED_ATTRIBUTE_MACRO,VOLATILE,BRACES,COMPARISON_TO_NULL,MACRO_WITH_FLOW_CONTROL,MACRO_ARG_REUSE,EMBEDDED_FUNCTION_NAME,CAMELCASE
 KERNEL_SOURCES := $(filter-out selftests/% tools/% include/mpx_trace.h,$(SOURCES))
+bench: module tools
+	selftests/vm/run.sh --cache $(CACHE) --kver $(KVER) \
+		--cpu $(firstword $(CPUS)) test tools/bench/mpx_bench
+
 lint:
 	$(CHECKPATCH) -f $(KERNEL_SOURCES)
 	$(CHECKPATCH) --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT \
@@ -92,6 +98,7 @@ clean:
 	+$(KMAKE) M=$(CURDIR) clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C tools/mpxctl clean
+	$(MAKE) -C tools/bench clean
 	rm -rf build
 
-.PHONY: all module tools selftests deps check demo lint install uninstall clean
+.PHONY: all module tools bench selftests deps check demo lint install uninstall clean
