@@ -236,15 +236,22 @@ static int mpx_live_access(struct mpx_bndstate *st, bool write)
 static int mpx_bnd_access(struct mpx_bndstate *st, bool write)
 {
 	struct fpu *fpu = mpx_task_fpu(current);
+	bool irqs_off = irqs_disabled();
 	int ret;
 
-	if (mpx_fpu_memory && !irqs_disabled()) {
+	if (mpx_fpu_memory && !irqs_off) {
 		/* Test aid: push the user state out to memory. */
 		kernel_fpu_begin();
 		kernel_fpu_end();
 	}
 
-	fpregs_lock();
+	/*
+	 * With interrupts off (the #BR notifier) neither preemption nor a
+	 * softirq can take the FPU state from under us, and the bh disable
+	 * of fpregs_lock() must not be undone there: lock only otherwise.
+	 */
+	if (!irqs_off)
+		fpregs_lock();
 	if (!test_thread_flag(TIF_NEED_FPU_LOAD)) {
 		ret = mpx_live_access(st, write);
 		atomic_long_inc(&mpx_fpu_live_count);
@@ -255,7 +262,8 @@ static int mpx_bnd_access(struct mpx_bndstate *st, bool write)
 			fpu->last_cpu = -1;
 		atomic_long_inc(&mpx_fpu_memory_count);
 	}
-	fpregs_unlock();
+	if (!irqs_off)
+		fpregs_unlock();
 	return ret;
 }
 
