@@ -12,9 +12,10 @@
  * tracepoints' reg/unreg callbacks (TRACE_EVENT_FN) register it for the
  * first consumer of either event and unregister it after the last, so an
  * idle module pays nothing for its hooks. The unregister calls wait for
- * handlers in flight. Enabled events do not pin the module: unload disarms
- * the pair in mpx_probe_exit(), after which the reg callback, which tracing
- * may still call until it removes the module's events, arms nothing. The
+ * handlers in flight. Every mpx event pins the module while it has a
+ * consumer (mpx_event_reg()), so unload is refused while anyone traces; once
+ * unload has begun, the reg callbacks, which tracing may still call until it
+ * removes the module's events, fail and arm nothing. The
  * module parameter "probes" forbids arming (mpx_key and mpx_violation still
  * fire). Missed kretprobe instances are counted in debugfs (mpx/state) and
  * reported at unload.
@@ -55,7 +56,6 @@ static DEFINE_MUTEX(mpx_probe_mutex);
 static unsigned int mpx_probe_users;	/* enter/exit events consumed */
 static struct mpx_probes *mpx_probes;	/* NULL when disarmed */
 static unsigned long mpx_nmissed;	/* of earlier armings */
-static bool mpx_probe_gone;		/* the module is unloading */
 
 struct mpx_probe_data {
 	u64 start;
@@ -240,17 +240,38 @@ static int mpx_pkey_arm(void)
 	return armed ? 0 : -ENOENT;
 }
 
+/**
+ * mpx_event_reg() - tracepoint reg callback: an event got its first consumer
+ *
+ * Pins the module, so that unload is refused while anyone traces it.
+ *
+ * Return: 0, or -ENODEV once unload has begun.
+ */
+int mpx_event_reg(void)
+{
+	return try_module_get(THIS_MODULE) ? 0 : -ENODEV;
+}
+
+/* Tracepoint unreg callback: an event lost its last consumer. */
+void mpx_event_unreg(void)
+{
+	module_put(THIS_MODULE);
+}
+
 /* Tracepoint reg callback of mpx_pkey. */
 int mpx_pkey_probe_reg(void)
 {
-	int ret = 0;
+	int ret;
 
+	ret = mpx_event_reg();
+	if (ret)
+		return ret;
 	mutex_lock(&mpx_probe_mutex);
-	if (mpx_probe_gone)
-		ret = -ENODEV;
-	else if (READ_ONCE(mpx_probes_allowed))
+	if (READ_ONCE(mpx_probes_allowed))
 		ret = mpx_pkey_arm();
 	mutex_unlock(&mpx_probe_mutex);
+	if (ret)
+		mpx_event_unreg();
 	return ret;
 }
 
@@ -260,17 +281,19 @@ void mpx_pkey_probe_unreg(void)
 	mutex_lock(&mpx_probe_mutex);
 	mpx_pkey_disarm();
 	mutex_unlock(&mpx_probe_mutex);
+	mpx_event_unreg();
 }
 
 /* Tracepoint reg callback of mpx_enter and mpx_exit. */
 int mpx_probe_reg(void)
 {
-	int ret = 0;
+	int ret;
 
+	ret = mpx_event_reg();
+	if (ret)
+		return ret;
 	mutex_lock(&mpx_probe_mutex);
-	if (mpx_probe_gone) {
-		ret = -ENODEV;
-	} else if (!mpx_probe_users++ && READ_ONCE(mpx_probes_allowed)) {
+	if (!mpx_probe_users++ && READ_ONCE(mpx_probes_allowed)) {
 		ret = mpx_probe_arm();
 		if (ret) {
 			pr_warn("arming the probes on mpx_syscall failed: %d\n",
@@ -279,6 +302,8 @@ int mpx_probe_reg(void)
 		}
 	}
 	mutex_unlock(&mpx_probe_mutex);
+	if (ret)
+		mpx_event_unreg();
 	return ret;
 }
 
@@ -289,6 +314,7 @@ void mpx_probe_unreg(void)
 	if (!WARN_ON_ONCE(!mpx_probe_users) && !--mpx_probe_users)
 		mpx_probe_disarm();
 	mutex_unlock(&mpx_probe_mutex);
+	mpx_event_unreg();
 }
 
 /**
@@ -319,7 +345,6 @@ void mpx_probe_exit(void)
 	unsigned long missed;
 
 	mutex_lock(&mpx_probe_mutex);
-	mpx_probe_gone = true;
 	mpx_probe_disarm();
 	mpx_pkey_disarm();
 	missed = mpx_nmissed;

@@ -88,6 +88,8 @@ int mpx_decode_bndck(struct pt_regs *regs, struct mpx_bndck *out);
 /* mpx_probe.c */
 int mpx_probe_reg(void);
 void mpx_probe_unreg(void);
+int mpx_event_reg(void);
+void mpx_event_unreg(void);
 int mpx_pkey_probe_reg(void);
 void mpx_pkey_probe_unreg(void);
 unsigned long mpx_probe_stats(bool *armed, bool *pkey_armed);

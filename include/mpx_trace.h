@@ -6,7 +6,9 @@
  * mpx_enter and mpx_exit are emitted by a kprobe and a kretprobe on
  * mpx_syscall() (mpx_probe.c), armed only while one of the two events has
  * a consumer. mpx_key and mpx_violation are emitted from the key table and
- * the bound checks directly. Every value is the kernel's validated copy,
+ * the bound checks directly. Every event pins the module while it has a
+ * consumer (the reg/unreg callbacks), so unload is refused until tracing
+ * lets go. Every value is the kernel's validated copy,
  * never re-read from user memory. "pid" is the process (thread group) id,
  * "tid" the thread.
  */
@@ -147,7 +149,7 @@ TRACE_EVENT_FN(mpx_exit,
  * @len: its length
  * @bnd: the calling thread's bound register holding it, or -1
  */
-TRACE_EVENT(mpx_key,
+TRACE_EVENT_FN(mpx_key,
 	TP_PROTO(pid_t pid, unsigned int key, int action, unsigned long addr,
 		 int len, int bnd),
 	TP_ARGS(pid, key, action, addr, len, bnd),
@@ -169,7 +171,8 @@ TRACE_EVENT(mpx_key,
 	),
 	TP_printk("pid=%d key=%u %s addr=0x%lx len=%d bnd=%d",
 		  __entry->pid, __entry->key, mpx_show_action(__entry->action),
-		  __entry->addr, __entry->len, __entry->bnd)
+		  __entry->addr, __entry->len, __entry->bnd),
+	mpx_event_reg, mpx_event_unreg
 );
 
 /**
@@ -182,7 +185,7 @@ TRACE_EVENT(mpx_key,
  * @source: MPX_VIOLATION_BR (a bndcl/bndcu/bndcn trap) or
  *	MPX_VIOLATION_CHECK (MPX_OP_CHECK)
  */
-TRACE_EVENT(mpx_violation,
+TRACE_EVENT_FN(mpx_violation,
 	TP_PROTO(unsigned int key, unsigned long addr, unsigned long lower,
 		 unsigned long upper, int source),
 	TP_ARGS(key, addr, lower, upper, source),
@@ -209,7 +212,8 @@ TRACE_EVENT(mpx_violation,
 	TP_printk("pid=%d tid=%d comm=%s key=%u addr=0x%lx lower=0x%lx upper=0x%lx source=%s",
 		  __entry->pid, __entry->tid, __entry->comm, __entry->key,
 		  __entry->addr, __entry->lower, __entry->upper,
-		  mpx_show_source(__entry->source))
+		  mpx_show_source(__entry->source)),
+	mpx_event_reg, mpx_event_unreg
 );
 
 /**

@@ -3,13 +3,14 @@
  * mpx_torture_test - races the module is built to survive.
  *
  * reload_under_load: unload and reload the module MPX_TORTURE_CYCLES times
- *	(default 100; CI runs 1000) while processes hammer /dev/mpx and another toggles
- *	the mpx events (and runs mpxctl watch when MPXCTL is set). Unload
- *	must be refused while a descriptor is open and work when none is
- *	(enabled events do not pin the module: unload disables them);
- *	nothing may crash or leak.
+ *	(default 100; CI runs 1000) while processes hammer /dev/mpx and
+ *	another toggles mpx_key (toggling the kprobe pair, whose arming
+ *	takes long under TCG, is event_toggle_under_load's job). Unload must be refused while a
+ *	descriptor is open or an event is consumed and work when neither
+ *	is; nothing may crash or leak.
  * event_toggle_under_load: enable and disable mpx_enter/mpx_exit (arming
- *	and disarming the kprobe pair) while threads call mpx().
+ *	and disarming the kprobe pair) while threads call mpx() and mpxctl
+ *	watch sessions (when MPXCTL is set) come and go.
  * br_storm: hardware mode; threads take thousands of #BR traps while
  *	other threads create, enable, rebind, disable and free keys of the
  *	same process, so the #BR lookup races every table change.
@@ -36,11 +37,13 @@
 #include "mpx_sysfs.h"
 #include "mpx_bnd.h"
 
-#define EVENTS_ENABLE	"/sys/kernel/tracing/events/mpx/enable"
+#define KEY_ENABLE	"/sys/kernel/tracing/events/mpx/mpx_key/enable"
 #define ENTER_ENABLE	"/sys/kernel/tracing/events/mpx/mpx_enter/enable"
 #define HAMMERS		3
-#define HAMMER_PAUSE_US	3000
-#define RETRY_US	200
+#define HAMMER_PAUSE_US	6000
+#define EVENTS_ON_US	2000
+#define EVENTS_OFF_US	10000
+#define RETRY_US	1000
 #define ATTEMPTS_PER_CYCLE 50
 #define TOGGLES		60
 #define TORTURE_TIMEOUT_S 900
@@ -121,25 +124,28 @@ static void hammer(struct shared *sh)
 
 static void toggler(struct shared *sh)
 {
-	const char *mpxctl = getenv("MPXCTL");
 	int i = 0;
 
 	while (!atomic_load(&sh->stop)) {
-		write_str(EVENTS_ENABLE, i & 1 ? "0" : "1");
-		if (mpxctl && !(i % 16) && !fork()) {
-			execl(mpxctl, "mpxctl", "watch", "--timeout", "1",
-			      "--count", "50", NULL);
-			_exit(127);
-		}
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		usleep(2000);
-		i++;
+		bool on = !(i++ & 1);
+
+		write_str(KEY_ENABLE, on ? "1" : "0");
+		usleep(on ? EVENTS_ON_US : EVENTS_OFF_US);
 	}
-	write_str(EVENTS_ENABLE, "0");
-	while (wait(NULL) > 0)
-		;
+	write_str(KEY_ENABLE, "0");
 	_exit(0);
+}
+
+/* A short mpxctl watch session in the background, if MPXCTL is set. */
+static void spawn_watch(void)
+{
+	const char *mpxctl = getenv("MPXCTL");
+
+	if (mpxctl && !fork()) {
+		execl(mpxctl, "mpxctl", "watch", "--timeout", "1", "--count",
+		      "50", NULL);
+		_exit(127);
+	}
 }
 
 static pid_t spawn(void (*fn)(struct shared *), struct shared *sh)
@@ -182,7 +188,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 
 	while (unloaded < cycles && attempts++ < cycles * ATTEMPTS_PER_CYCLE) {
 		if (syscall(SYS_delete_module, "mpx", O_NONBLOCK)) {
-			/* In use: a descriptor is open. */
+			/* In use: a descriptor is open or an event consumed. */
 			ASSERT_EQ(EWOULDBLOCK, errno)
 				TH_LOG("unload: %s", strerror(errno));
 			refused++;
@@ -249,8 +255,12 @@ TEST_F_TIMEOUT(torture, event_toggle_under_load, TORTURE_TIMEOUT_S)
 	}
 	for (i = 0; i < TOGGLES; i++) {
 		ASSERT_EQ(0, write_str(ENTER_ENABLE, i & 1 ? "0" : "1"));
+		if (!(i % 16))
+			spawn_watch();
 		usleep(1000);
 	}
+	while (wait(NULL) > 0)
+		;
 	ASSERT_EQ(0, write_str(ENTER_ENABLE, "0"));
 	atomic_store(&stop, 1);
 	for (i = 0; i < 2; i++)
