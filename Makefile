@@ -8,6 +8,10 @@
 #                 the newest 7.x) build with W=1 and sparse, then run every
 #                 selftest in QEMU on CPU models "max" (MPX) and "max,-mpx";
 #                 prints a table and ends with "N passed, N failed"
+#   make check-debug  the same suites on a 6.1 debug kernel (KASAN, KFENCE,
+#                 lockdep, kmemleak, UBSAN...), built once into CACHE
+#   make fuzz N=  the ioctl fuzzer alone, N calls (FUZZ_KVER, default KVER)
+#   make torture N=  the torture suite alone, N reload cycles
 #   make demo     boot the VM, load the module and show it working
 #   make bench    what a call costs, idle and traced, as ratios to getppid()
 #   make lint     checkpatch.pl --strict and sparse
@@ -52,6 +56,29 @@ deps:
 check: tools selftests
 	MPX_EXTRA_BIN=tools/mpxctl/mpxctl selftests/vm/check.sh --cache $(CACHE) \
 		$(foreach k,$(KERNELS),--kernel $(k)) $(foreach c,$(CPUS),--cpu $(c))
+
+DEBUG_KVER = $(shell $(KSH) list-debug)
+check-debug: tools selftests
+	$(KSH) fetch $(DEBUG_KVER)
+	MPX_EXTRA_BIN=tools/mpxctl/mpxctl selftests/vm/check.sh --cache $(CACHE) \
+		--kernel $(DEBUG_KVER) $(foreach c,$(CPUS),--cpu $(c))
+
+# One suite on one kernel (build/kbuild/VER/mpx.ko, built here).
+N ?=
+FUZZ_KVER ?= $(KVER)
+define run_suite
+	rm -rf build/kbuild/$(1) && mkdir -p build/kbuild/$(1)
+	cp -r Kbuild *.c include build/kbuild/$(1)/
+	$(KSH) make $(1) M=$(CURDIR)/build/kbuild/$(1) modules >/dev/null
+	MPX_EXTRA_BIN=tools/mpxctl/mpxctl MPX_GUEST_ENV="$(3)" \
+		selftests/vm/run.sh --cache $(CACHE) --kver $(1) \
+		--cpu $(firstword $(CPUS)) --ko build/kbuild/$(1)/mpx.ko \
+		--out build/vm/$(2)-$(1) test selftests/$(2)
+endef
+fuzz: tools selftests
+	$(call run_suite,$(FUZZ_KVER),mpx_fuzz_test,$(if $(N),MPX_FUZZ_CALLS=$(N)))
+torture: tools selftests
+	$(call run_suite,$(KVER),mpx_torture_test,$(if $(N),MPX_TORTURE_CYCLES=$(N)))
 
 demo: module tools
 	selftests/vm/run.sh --cache $(CACHE) --kver $(KVER) \
@@ -101,4 +128,4 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf build
 
-.PHONY: all module tools bench selftests deps check demo lint install uninstall clean
+.PHONY: all module tools bench selftests check-debug fuzz torture deps check demo lint install uninstall clean

@@ -1519,7 +1519,8 @@ TEST_F(keys, leak_exit_child_keys_reclaimed)
 	expect_counts(_metadata, &before);
 }
 
-TEST_F(keys, leak_create_free_cycles)
+/* 200k calls: minutes on the debug kernel, past the default 30 s. */
+TEST_F_TIMEOUT(keys, leak_create_free_cycles, 600)
 {
 	struct mpx_state before, now;
 	int i, key = 0, ret = 0;

@@ -7,6 +7,8 @@
 # unpacked with dpkg-deb, or installed inside a sid chroot under the cache.
 #
 #   kernel.sh [--cache DIR] list            the matrix, one kernel ABI a line
+#   kernel.sh [--cache DIR] list-debug      the debug kernel's version (not
+#                                           part of the matrix)
 #   kernel.sh [--cache DIR] fetch VER       get headers and image (idempotent)
 #   kernel.sh [--cache DIR] kdir VER        print the headers directory
 #   kernel.sh [--cache DIR] image VER       print the bootable vmlinuz
@@ -24,6 +26,15 @@
 # all in a private mount namespace, so nothing stays mounted afterwards even
 # when make fails or is killed; kdir prints the host's view of the chroot's
 # headers, which only the chroot can build with.
+#
+# The debug kernel 6.1.N-debug (KASAN, KFENCE, lockdep, kmemleak, UBSAN...,
+# the fragment debug.config next to this script) is built from Debian's
+# linux-source-6.1 package: its .deb is kept in DIR/debs, its source
+# unpacked and built (tinyconfig + debug.config, ccache in DIR/ccache) in
+# DIR/kernels/6.1.N-debug, rebuilt only when the key (package version,
+# sha256 of debug.config, gcc version) changes. Its release string is the
+# name kernel.sh uses. kdir prints its build (O=) directory; make runs
+# make -C SRC O=BUILD ARG... there.
 #
 # DIR defaults to /var/cache/mpx. Progress goes to stderr, results to
 # stdout. Needs root.
@@ -430,6 +441,13 @@ fetch()
 	local ver=$1
 
 	[[ $ver =~ ^[0-9][A-Za-z0-9.+~_-]*$ ]] || die "bad kernel version '$ver'"
+	if is_debug "$ver"; then
+		debug_ready "$ver" && return
+		lock_debug -x
+		debug_ready "$ver" && return
+		fetch_debug "$ver"
+		return
+	fi
 	[ -d "/usr/src/linux-headers-$ver" ] && { fetch_host "$ver"; return; }
 	cached "$ver" && return
 	lock -x
@@ -446,6 +464,11 @@ kdir()
 {
 	local ver=$1
 
+	if is_debug "$ver"; then
+		debug_ready "$ver" || die "$ver: not built or stale: run kernel.sh fetch $ver"
+		echo "$cache/kernels/$ver/build"
+		return
+	fi
 	if [ -d "/usr/src/linux-headers-$ver" ]; then
 		echo "/usr/src/linux-headers-$ver"
 		return
@@ -461,6 +484,11 @@ image()
 {
 	local ver=$1
 
+	if is_debug "$ver"; then
+		debug_ready "$ver" || die "$ver: not built or stale: run kernel.sh fetch $ver"
+		echo "$cache/kernels/$ver/build/arch/x86/boot/bzImage"
+		return
+	fi
 	if [ -r "/boot/vmlinuz-$ver" ]; then
 		echo "/boot/vmlinuz-$ver"
 		return
@@ -475,6 +503,12 @@ run_make()
 	shift
 
 	fetch "$ver"
+	if is_debug "$ver"; then
+		lock_debug -s
+		make -C "$cache/kernels/$ver/src" O="$cache/kernels/$ver/build" \
+			"$@" 8>&- 9>&-
+		return
+	fi
 	if [ "$(stamp_get "$ver" kind)" != sid ] ||
 	   [ -d "/usr/src/linux-headers-$ver" ]; then
 		make -C "$(kdir "$ver")" "$@" 9>&-
@@ -535,6 +569,197 @@ update()
 	logged "$cache/logs/sid-apt.log" in_root "$root" -- apt-get update
 }
 
+# ---------------------------------------------------------------- debug kernel
+
+debug_pkg=linux-source-6.1
+debug_suffix=-debug
+# Bump when the build steps below change in a way the key does not see.
+debug_recipe=1
+
+is_debug() { [[ $1 == *"$debug_suffix" ]]; }
+
+# Its own lock, so that a cold build (minutes) never holds up the other
+# kernels: exclusive to build, shared to build modules against it.
+dlockfd=""
+lock_debug()
+{
+	if [ -z "$dlockfd" ]; then
+		mkdir -p "$cache"
+		exec 8>"$cache/.debug.lock"
+		dlockfd=8
+	fi
+	flock "$1" 8
+}
+
+# The newest version of linux-source-6.1 that apt can download whose
+# upstream version is VER's (6.1.N-debug) or, without VER, the candidate.
+debug_pkg_version()
+{
+	local ver=${1:-} v
+
+	if [ -z "$ver" ]; then
+		apt-cache show --no-all-versions "$debug_pkg" 2>/dev/null |
+			sed -n 's/^Version: //p' | head -n 1
+		return
+	fi
+	for v in $(apt-cache show "$debug_pkg" 2>/dev/null |
+			sed -n 's/^Version: //p' | sort -rV); do
+		if [ "${v%%-*}$debug_suffix" = "$ver" ]; then
+			echo "$v"
+			return
+		fi
+	done
+}
+
+list_debug()
+{
+	local v
+
+	v=$(debug_pkg_version)
+	[[ $v =~ ^6\.1\.[0-9]+- ]] || die "no $debug_pkg in the host's apt sources"
+	echo "${v%%-*}$debug_suffix"
+}
+
+# The cache key: what the kernel is built from, as text and as a hash.
+debug_key_text()
+{
+	printf 'recipe=%s\npackage=%s=%s\nconfig=%s\ngcc=%s\n' "$debug_recipe" \
+		"$debug_pkg" "$1" "$(sha256sum < "$here/debug.config" | cut -c1-64)" \
+		"$(gcc --version | head -n 1)"
+}
+
+# True when VER is built with the current key.
+debug_ready()
+{
+	local ver=$1 dir=$cache/kernels/$1 version
+
+	[ "$(stamp_get "$ver" kind)" = debug ] || return 1
+	[ -r "$dir/build/arch/x86/boot/bzImage" ] &&
+		[ -f "$dir/build/Module.symvers" ] &&
+		[ -f "$dir/src/Makefile" ] || return 1
+	version=$(debug_pkg_version "$ver")
+	[ -n "$version" ] || version=$(stamp_get "$ver" version)
+	[ "$(stamp_get "$ver" key)" = "$(debug_key_text "$version" | sha256sum | cut -c1-64)" ]
+}
+
+# Install a host package (never a kernel) when it is missing.
+need_pkg()
+{
+	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null |
+		grep -q 'install ok installed' && return
+	say "installing $1 on the host"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "$1" >/dev/null
+}
+
+# The linux-source .deb of VERSION in DIR/debs (one copy: older ones go).
+debug_deb()
+{
+	local version=$1 debs=$cache/debs f tmp
+
+	f=$debs/${debug_pkg}_${version}_all.deb
+	[ -f "$f" ] && { echo "$f"; return; }
+	mkdir -p "$debs"
+	tmp=$(mktemp -d "$debs/.dl.XXXXXX")
+	say "downloading $debug_pkg $version"
+	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
+		"$debug_pkg=$version" >&2) || { rm -rf "$tmp"; die "cannot download $debug_pkg=$version"; }
+	rm -f "$debs/${debug_pkg}_"*.deb
+	mv "$tmp/${debug_pkg}_${version}_all.deb" "$f"
+	rmdir "$tmp"
+	echo "$f"
+}
+
+# Apply debug.config (and the release suffix) to BUILD/.config until
+# olddefconfig stops changing it, then check every line of the fragment.
+debug_config()
+{
+	local src=$1 build=$2 log=$3 pass line sym bad=0
+
+	for pass in 1 2 3 4; do
+		echo "# debug.config, pass $pass" >> "$log"
+		cp "$build/.config" "$build/.config.prev"
+		{ cat "$build/.config.prev" "$here/debug.config"
+		  echo "CONFIG_LOCALVERSION=\"$debug_suffix\""; } > "$build/.config"
+		make -C "$src" O="$build" olddefconfig >>"$log" 2>&1 ||
+			die "olddefconfig failed (log $log)"
+		cmp -s "$build/.config.prev" "$build/.config" && break
+	done
+	rm -f "$build/.config.prev"
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*)
+			grep -qxF -- "$line" "$build/.config" ||
+				{ say "debug.config: $line did not stick ($(grep "^${line%%=*}=" "$build/.config" || echo unset))"; bad=1; } ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }; sym=${sym%% *}
+			if grep -q "^$sym=" "$build/.config"; then
+				say "debug.config: $sym stayed set"; bad=1
+			fi ;;
+		esac
+	done < "$here/debug.config"
+	[ $bad = 0 ] || die "debug.config does not apply to $debug_pkg (see above)"
+}
+
+fetch_debug()
+{
+	local ver=$1 dir=$cache/kernels/$1 version deb key log start secs rel d
+
+	version=$(debug_pkg_version "$ver")
+	[ -n "$version" ] || die "$ver: no $debug_pkg ${ver%"$debug_suffix"} in the apt sources (kernel.sh list-debug)"
+	for d in gcc make flex bison bc libelf-dev xz-utils ccache; do
+		need_pkg "$d"
+	done
+	key=$(debug_key_text "$version" | sha256sum | cut -c1-64)
+	log=$cache/logs/$ver-build.log
+	mkdir -p "$dir" "$cache/logs"
+	sed -i '/^key=/d' "$dir/.stamp" 2>/dev/null || true	# not ready while building
+
+	if [ "$(cat "$dir/src/.mpx-version" 2>/dev/null)" != "$version" ]; then
+		deb=$(debug_deb "$version")
+		say "$ver: unpacking $debug_pkg $version"
+		rm -rf "$dir/src" "$dir/.src.new" "$dir/build"
+		mkdir -p "$dir/.src.new"
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -xO --wildcards "./usr/src/$debug_pkg.tar.*" |
+			tar -xJ -C "$dir/.src.new" --strip-components=1
+		echo "$version" > "$dir/.src.new/.mpx-version"
+		mv "$dir/.src.new" "$dir/src"
+	fi
+	rel=$(make -s -C "$dir/src" kernelversion)$debug_suffix
+	[ "$rel" = "$ver" ] || die "$ver: $debug_pkg $version is $rel"
+
+	say "$ver: building (tinyconfig + debug.config; log $log)"
+	rm -rf "$dir/build"
+	mkdir -p "$dir/build"
+	: > "$log"
+	debug_key_text "$version" >> "$log"
+	start=$(date +%s)
+	(
+		export PATH=/usr/lib/ccache:$PATH CCACHE_DIR=$cache/ccache \
+			CCACHE_BASEDIR=$dir CCACHE_MAXSIZE=2G \
+			KBUILD_BUILD_USER=mpx KBUILD_BUILD_HOST=debug
+		make -C "$dir/src" O="$dir/build" tinyconfig >>"$log" 2>&1 ||
+			die "tinyconfig failed (log $log)"
+		debug_config "$dir/src" "$dir/build" "$log"
+		logged "$log.make" make -C "$dir/src" O="$dir/build" -j"$(nproc)" \
+			bzImage modules modules_prepare
+		cat "$log.make" >> "$log"
+		rm -f "$log.make"
+	) 8>&- 9>&-
+	secs=$(( $(date +%s) - start ))
+	rel=$(cat "$dir/build/include/config/kernel.release")
+	[ "$rel" = "$ver" ] || die "$ver: the build's release is $rel"
+	printf 'kind=debug\nversion=%s\nkey=%s\ndir=%s\nsrc=%s\nbuild=%s\nbuilt=%s\nseconds=%s\n' \
+		"$version" "$key" "$dir" "$dir/src" "$dir/build" \
+		"$(date -u +%FT%TZ)" "$secs" > "$dir/.stamp"
+	say "$ver: built in ${secs}s"
+	# Only one debug kernel is kept.
+	for d in "$cache"/kernels/*"$debug_suffix"; do
+		[ "$d" = "$dir" ] || [ ! -d "$d" ] || remove_tree "$d"
+	done
+}
+
 # ---------------------------------------------------------------- main
 
 if [ "${1:-}" = __ns ]; then
@@ -559,6 +784,10 @@ case $cmd in
 list|update)
 	[ $# -eq 0 ] || die "$cmd takes no arguments"
 	"$cmd"
+	;;
+list-debug)
+	[ $# -eq 0 ] || die "$cmd takes no arguments"
+	list_debug
 	;;
 fetch|kdir|image)
 	[ $# -eq 1 ] || die "$cmd takes one kernel version"

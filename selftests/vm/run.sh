@@ -32,7 +32,7 @@ cpu=max
 out=""
 ko=$top/mpx.ko
 cache=/var/cache/mpx
-timeout=900
+timeout=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) kver=$2; shift 2 ;;
@@ -48,6 +48,17 @@ done
 mode=${1:?mode: test or demo}
 shift
 [ -n "$kver" ] || kver=$("$here/kver.sh")
+# The debug kernel (kernel.sh list-debug) runs several times slower, needs
+# more memory for KASAN, and reports every KASAN finding, not only the first.
+mem=1G
+extra_cmdline=""
+case $kver in
+*-debug)
+	mem=2G
+	extra_cmdline="kasan_multi_shot no_hash_pointers"
+	timeout=${timeout:-3600} ;;
+esac
+timeout=${timeout:-900}
 out=${out:-$top/build/vm/$kver-${cpu//[^A-Za-z0-9]/_}}
 kernel=$("$here/kernel.sh" --cache "$cache" image "$kver") ||
 	{ echo "run.sh: no kernel image for $kver" >&2; exit 2; }
@@ -79,6 +90,15 @@ for t in /tests/*; do
 	\$t
 	echo "# exit: \$?"
 done
+# kmemleak (debug kernel): scan twice, a while apart, before unload, and
+# put what it found into the console log for tap-summary.sh.
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak > /dev/console
+	echo "# kmemleak: \$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak) suspected leak(s)"
+fi
 rmmod mpx || echo "# rmmod failed"
 EOP
 else
@@ -97,11 +117,11 @@ payload=$out/payload.log
 echo "# vm: kernel $kver, cpu $cpu, logs in $out"
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-machine q35 -accel "${MPX_QEMU_ACCEL:-tcg,thread=single}" -cpu "$cpu" -smp 2 -m 1G \
+	-machine q35 -accel "${MPX_QEMU_ACCEL:-tcg,thread=single}" -cpu "$cpu" -smp 2 -m "$mem" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$payload" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0 loglevel=7 panic=-1 oops=panic softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 sysctl.kernel.hung_task_panic=1 rdinit=/init" \
+	-append "console=ttyS0 loglevel=7 panic=-1 oops=panic softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 sysctl.kernel.hung_task_panic=1 rdinit=/init $extra_cmdline" \
 	</dev/null >"$out/qemu.log" 2>&1
 qemu_rc=$?
 set -e

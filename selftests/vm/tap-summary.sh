@@ -23,8 +23,20 @@ console=$2
 
 # Kernel reports that fail a run. Boot-time CPU mitigation notes such as
 # "RETBleed: WARNING: Spectre v2 mitigation ..." are not splats; a real
-# WARN() prints "WARNING: CPU: N PID: ...".
-splat='WARNING: CPU|WARNING: at|cut here|BUG:|Oops|Call Trace|KASAN|UBSAN|KFENCE|kmemleak|lockdep|possible recursive locking|circular locking|general protection|blocked for more than|soft lockup|hard LOCKUP|rcu_.*detected stalls|Kernel panic|segfault at'
+# WARN() prints "WARNING: CPU: N PID: ...". The checkers of the debug
+# kernel (debug.config): KASAN, KFENCE ("BUG: KFENCE: ..."), UBSAN, lockdep
+# ("WARNING: possible circular locking dependency detected", "WARNING:
+# inconsistent lock state", "WARNING: suspicious RCU usage", "WARNING: lock
+# held when returning to user space!", ...), DEBUG_ATOMIC_SLEEP ("BUG:
+# sleeping function called from invalid context"), DEBUG_OBJECTS ("ODEBUG:
+# free active ... object type: ..."; not its boot line "ODEBUG: N of N
+# active objects replaced"), DEBUG_LIST, and kmemleak: the leaks the test
+# payload's scan finds ("unreferenced object ...", "kmemleak: N new
+# suspected memory leaks") or kmemleak switching itself off; not its boot
+# line "kmemleak: Kernel memory leak detector initialized". "BUG:" must not
+# match inside "ODEBUG:", nor "lockdep" alone ("rcu: RCU lockdep checking
+# is enabled." at boot, lockdep_* frames in every stack trace).
+splat='WARNING: CPU|WARNING: at|WARNING: possible|WARNING: inconsistent lock state|WARNING: suspicious RCU usage|WARNING: lock held|WARNING: bad unlock balance|WARNING: held lock freed|WARNING: Nested lock|cut here|(^|[^A-Za-z])BUG:|Oops|Call Trace|KASAN|UBSAN|KFENCE|ODEBUG: .*object type:|ODEBUG: .*on stack|ODEBUG: Out of memory|unreferenced object|suspected memory leak|kmemleak: .*(disabled|Memory pool empty|Cannot|[Uu]nknown object|Failed)|lockdep is turned off|turning off the locking correctness validator|non-static key|DEBUG_LOCKS_WARN_ON|sleeping function called|list_(add|del) corruption|possible recursive locking|circular locking|general protection|blocked for more than|soft lockup|hard LOCKUP|rcu_.*detected stalls|Kernel panic|segfault at'
 
 awk -v name="$name" -v qemu_rc="$qemu_rc" -v console="$console" -v splat="$splat" '
 function finish_suite() {
