@@ -337,25 +337,13 @@ struct mpx_region {
 };
 
 /*
- * Another enabled key of the address space guards the same region, so the
- * bound register holding it is still needed.
+ * Clear the calling thread's register holding @k's region. Registers are
+ * per thread and matched by region, so a register shared by two keys with
+ * the same region is cleared for both; ENABLE of the other loads it again.
  */
-static bool mpx_region_shared(struct mpx_mm *mmx, struct mpx_key *k)
+static int mpx_key_unload(struct mpx_key *k)
 {
-	struct mpx_key *other;
-	unsigned long id;
-
-	xa_for_each(&mmx->keys, id, other)
-		if (other != k && other->enabled && other->addr == k->addr &&
-		    other->len == k->len)
-			return true;
-	return false;
-}
-
-/* Clear the calling thread's register holding @k, unless still needed. */
-static int mpx_key_unload(struct mpx_mm *mmx, struct mpx_key *k)
-{
-	if (!mpx_hw_mode() || mpx_region_shared(mmx, k))
+	if (!mpx_hw_mode())
 		return 0;
 	return mpx_bnd_unload(k->addr, k->len);
 }
@@ -368,7 +356,7 @@ static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 	ret = mpx_region_mapped(r->addr, r->len);
 	if (ret)
 		return ret;
-	if (k->enabled && mpx_hw_mode() && !mpx_region_shared(mmx, k)) {
+	if (k->enabled && mpx_hw_mode()) {
 		ret = mpx_bnd_move(k->addr, k->len, r->addr, r->len);
 		if (ret)
 			return ret;
@@ -434,7 +422,7 @@ static int mpx_do_disable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	int ret;
 
-	ret = mpx_key_unload(mmx, k);
+	ret = mpx_key_unload(k);
 	if (ret)
 		return ret;
 	if (k->enabled) {
@@ -456,7 +444,7 @@ static int mpx_do_free(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 	if (k->enabled)
 		return -EBUSY;
 	/* Another thread disabled it: drop this thread's copy too. */
-	ret = mpx_key_unload(mmx, k);
+	ret = mpx_key_unload(k);
 	if (ret)
 		return ret;
 	xa_erase(&mmx->keys, k->id);

@@ -350,6 +350,58 @@ TEST_F(bnd, newer_thread_inherits_registers)
 	EXPECT_EQ((unsigned long)self->buf, v.bnd0.lower);
 }
 
+struct shared_region {
+	pthread_barrier_t *enabled;
+	char *buf;
+	int len;
+	unsigned int other;	/* the main thread's key, same region */
+	int status_after;	/* GET of @other after our FREE */
+	int enabled_after;	/* ENABLEs that then succeed, of 4 */
+};
+
+static void *free_own_copy(void *arg)
+{
+	struct shared_region *r = arg;
+	char *p = map_pages(1);
+	int k, i;
+
+	pthread_barrier_wait(r->enabled);
+	k = mpx(r->buf, r->len, 0, MPX_OP_CREATE);
+	if (k < 0 || mpx(NULL, 0, k, MPX_OP_ENABLE) ||
+	    mpx(NULL, 0, k, MPX_OP_DISABLE) || mpx(NULL, 0, k, MPX_OP_FREE))
+		return NULL;
+	r->status_after = mpx(NULL, 0, r->other, MPX_OP_GET);
+	for (i = 0; i < MPX_NR_BND; i++) {
+		k = mpx(p + 8 * i, 8, 0, MPX_OP_CREATE);
+		r->enabled_after += !mpx(NULL, 0, k, MPX_OP_ENABLE);
+	}
+	return NULL;
+}
+
+/*
+ * Regression (found while modelling the fuzzer): a thread's DISABLE and
+ * FREE of its own key left its register loaded when another thread had an
+ * enabled key with the same region, so it ran out of registers.
+ */
+TEST_F(bnd, thread_free_releases_its_register)
+{
+	struct shared_region r = { .buf = self->buf, .len = self->len,
+				   .other = self->key, .status_after = -1 };
+	pthread_barrier_t bar;
+	pthread_t t;
+
+	REQUIRE_HW();
+	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_DISABLE));
+	pthread_barrier_init(&bar, NULL, 2);
+	r.enabled = &bar;
+	ASSERT_EQ(0, pthread_create(&t, NULL, free_own_copy, &r));
+	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_ENABLE));
+	pthread_barrier_wait(&bar);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(MPX_STATUS_ENABLED, r.status_after);
+	EXPECT_EQ(MPX_NR_BND, r.enabled_after);
+}
+
 /*
  * A fork child inherits the registers (the kernel copies the xstate) but
  * no keys, so its #BR gets the kernel's default handling (SI_KERNEL).
