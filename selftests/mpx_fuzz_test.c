@@ -325,7 +325,7 @@ static const char *const event_names[NR_EVENTS] = {
 
 /* A live worker process and the keys its actors show the others. */
 struct proc_slot {
-	pid_t pid;		/* 0: free, -1: reserved for a fork */
+	pid_t pid;		/* 0: free, -pid: reserved by pid to fork */
 	__u32 keys[MAX_ACTORS][PUB_KEYS];
 };
 
@@ -352,7 +352,7 @@ static bool ctl_stopped(struct fuzz_ctl *ctl)
 	return __atomic_load_n(&ctl->stop, __ATOMIC_RELAXED);
 }
 
-/* A free slot, reserved (pid -1) for a process about to be forked. */
+/* A free slot, reserved (-our pid) for a process about to be forked. */
 static int slot_reserve(struct fuzz_ctl *ctl)
 {
 	pid_t free_pid;
@@ -361,7 +361,8 @@ static int slot_reserve(struct fuzz_ctl *ctl)
 	for (i = 0; i < MAX_PROCS; i++) {
 		free_pid = 0;
 		if (__atomic_compare_exchange_n(&ctl->procs[i].pid, &free_pid,
-						-1, false, __ATOMIC_SEQ_CST,
+						-getpid(), false,
+						__ATOMIC_SEQ_CST,
 						__ATOMIC_SEQ_CST))
 			return i;
 	}
@@ -374,25 +375,32 @@ static void slot_take(struct fuzz_ctl *ctl, int slot, pid_t pid)
 	__atomic_store_n(&ctl->procs[slot].pid, pid, __ATOMIC_SEQ_CST);
 }
 
+/* @pid is gone: free its slot, and any it reserved but never filled. */
 static void slot_release(struct fuzz_ctl *ctl, pid_t pid)
 {
+	pid_t slot_pid;
 	int i;
 
 	for (i = 0; i < MAX_PROCS; i++) {
-		if (__atomic_load_n(&ctl->procs[i].pid, __ATOMIC_SEQ_CST) !=
-		    pid)
+		slot_pid = __atomic_load_n(&ctl->procs[i].pid,
+					   __ATOMIC_SEQ_CST);
+		if (slot_pid != pid && slot_pid != -pid)
 			continue;
 		memset(ctl->procs[i].keys, 0, sizeof(ctl->procs[i].keys));
 		__atomic_store_n(&ctl->procs[i].pid, 0, __ATOMIC_SEQ_CST);
 	}
 }
 
-static int slots_used(struct fuzz_ctl *ctl)
+/* Slots in use; with @alive, only those of running processes. */
+static int slots_used(struct fuzz_ctl *ctl, bool alive)
 {
 	int i, n = 0;
+	pid_t pid;
 
-	for (i = 0; i < MAX_PROCS; i++)
-		n += !!__atomic_load_n(&ctl->procs[i].pid, __ATOMIC_SEQ_CST);
+	for (i = 0; i < MAX_PROCS; i++) {
+		pid = __atomic_load_n(&ctl->procs[i].pid, __ATOMIC_SEQ_CST);
+		n += alive ? pid > 0 : !!pid;
+	}
 	return n;
 }
 
@@ -2493,43 +2501,61 @@ TEST_F_TIMEOUT(fuzz, fuzz_single_process_model, TEST_TIMEOUT)
 /* SIGKILL a random live worker. */
 static void kill_one(struct fuzz_ctl *ctl, struct rng *r)
 {
-	pid_t pid = __atomic_load_n(&ctl->procs[rng_below(r, MAX_PROCS)].pid,
-				    __ATOMIC_SEQ_CST);
+	int i, slot = rng_below(r, MAX_PROCS);
+	pid_t pid;
 
-	if (pid > 0 && !kill(pid, SIGKILL))
-		ctl_count(ctl, EV_KILLS, 1);
+	for (i = 0; i < MAX_PROCS; i++) {
+		pid = __atomic_load_n(&ctl->procs[(slot + i) % MAX_PROCS].pid,
+				      __ATOMIC_SEQ_CST);
+		if (pid > 0 && !kill(pid, SIGKILL)) {
+			ctl_count(ctl, EV_KILLS, 1);
+			return;
+		}
+	}
+}
+
+/* The calls made when the next event of a kind is due: every 2k-25k. */
+static __u64 next_event(struct fuzz_ctl *ctl, struct rng *r)
+{
+	return __atomic_load_n(&ctl->calls, __ATOMIC_RELAXED) + 2000 +
+	       rng_below(r, 23000);
 }
 
 /*
  * Until the budget is spent: keep LIVE_PROCS workers running, kill one
- * now and then, flip fpu_memory in hardware mode. Then stop everyone and
- * reap them all (the test is their subreaper, so orphans come here too).
+ * and flip fpu_memory (hardware mode) every few thousand calls, however
+ * fast they come. Then stop everyone and reap them all (the test is their
+ * subreaper, so orphans come here too).
  */
 static void supervise(struct __test_metadata *_metadata, struct fuzz_ctl *ctl,
 		      int ctl_fd, int fd, bool flip_fpu)
 {
-	__u64 target = cfg.calls - cfg.calls / 2, last = 0;
+	__u64 target = cfg.calls - cfg.calls / 2, last = 0, calls;
 	struct rng r = rng_derive(cfg.seed, (__u64)ctl->test << 32 | ~0U);
-	bool fpu_ok = flip_fpu;
+	__u64 next_kill = next_event(ctl, &r), next_flip = next_event(ctl, &r);
 	time_t stall = time(NULL);
 	int i;
 
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
-	while (__atomic_load_n(&ctl->calls, __ATOMIC_RELAXED) < target) {
+	while ((calls = __atomic_load_n(&ctl->calls, __ATOMIC_RELAXED)) <
+	       target) {
 		usleep(2000 + rng_below(&r, 20000));
 		reap(ctl, WNOHANG);
-		while (slots_used(ctl) < LIVE_PROCS)
+		while (slots_used(ctl, false) < LIVE_PROCS)
 			if (spawn_worker(ctl, ctl_fd, fd) <= 0)
 				break;
-		if (rng_chance(&r, 8))
+		if (calls >= next_kill) {
 			kill_one(ctl, &r);
-		if (fpu_ok && rng_chance(&r, 3)) {
-			fpu_ok = set_fpu_memory(get_fpu_memory() == 'Y' ?
-						'N' : 'Y');
-			ctl_count(ctl, EV_FPU_FLIPS, fpu_ok);
+			next_kill = next_event(ctl, &r);
 		}
-		if (ctl->calls != last) {
-			last = ctl->calls;
+		if (flip_fpu && calls >= next_flip) {
+			flip_fpu = set_fpu_memory(get_fpu_memory() == 'Y' ?
+						  'N' : 'Y');
+			ctl_count(ctl, EV_FPU_FLIPS, flip_fpu);
+			next_flip = next_event(ctl, &r);
+		}
+		if (calls != last) {
+			last = calls;
 			stall = time(NULL);
 		} else if (time(NULL) - stall > STALL_SECONDS) {
 			fail_ctl(ctl, "no progress in %d s", STALL_SECONDS);
@@ -2537,7 +2563,7 @@ static void supervise(struct __test_metadata *_metadata, struct fuzz_ctl *ctl,
 		}
 	}
 	__atomic_store_n(&ctl->stop, 1, __ATOMIC_SEQ_CST);
-	for (i = 0; i < 10 * STALL_SECONDS && slots_used(ctl); i++) {
+	for (i = 0; i < 10 * STALL_SECONDS && slots_used(ctl, true); i++) {
 		reap(ctl, WNOHANG);
 		usleep(100000);
 	}

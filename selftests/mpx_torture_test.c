@@ -46,15 +46,26 @@
 #define RETRY_US	1000
 #define ATTEMPTS_PER_CYCLE 50
 #define TOGGLES		60
+#define TOGGLER_WAIT_MS	5000
 #define TORTURE_TIMEOUT_S 900
 #define DEFAULT_CYCLES	100
 #define BR_THREADS	2
 #define BR_TRAPS	2000
 
-/* Shared with the hammer processes. */
+/*
+ * Shared with the hammer and toggler processes. The toggler opens the
+ * event's enable file only between reloads, when the main process has
+ * published a new generation and waits for the toggler to take it: the
+ * 6.1 kernel's tracing_open_file_tr() reads a freed trace_event_file when
+ * an event file is opened while its module is being unloaded (KASAN
+ * use-after-free on the debug kernel), a kernel bug the module cannot
+ * prevent. Writes through an open descriptor are safe (-ENODEV).
+ */
 struct shared {
 	atomic_int stop;
 	atomic_long calls;
+	atomic_int gen;		/* bumped after every reload */
+	atomic_int opened;	/* the generation the toggler has open */
 };
 
 static struct shared *shared_map(void)
@@ -124,16 +135,36 @@ static void hammer(struct shared *sh)
 
 static void toggler(struct shared *sh)
 {
-	int i = 0;
+	int i = 0, fd = -1;
 
 	while (!atomic_load(&sh->stop)) {
 		bool on = !(i++ & 1);
 
-		write_str(KEY_ENABLE, on ? "1" : "0");
+		if (atomic_load(&sh->opened) != atomic_load(&sh->gen)) {
+			if (fd >= 0)
+				close(fd);
+			fd = open(KEY_ENABLE, O_WRONLY | O_CLOEXEC);
+			atomic_store(&sh->opened, atomic_load(&sh->gen));
+		}
+		if (fd >= 0)
+			pwrite(fd, on ? "1" : "0", 1, 0);
 		usleep(on ? EVENTS_ON_US : EVENTS_OFF_US);
 	}
-	write_str(KEY_ENABLE, "0");
+	if (fd >= 0)
+		pwrite(fd, "0", 1, 0);
 	_exit(0);
+}
+
+/* Wait until the toggler holds this generation's enable file open. */
+static void wait_toggler(struct shared *sh)
+{
+	int ms;
+
+	for (ms = 0; ms < TOGGLER_WAIT_MS; ms++) {
+		if (atomic_load(&sh->opened) == atomic_load(&sh->gen))
+			return;
+		usleep(1000);
+	}
 }
 
 /* A short mpxctl watch session in the background, if MPXCTL is set. */
@@ -187,6 +218,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 	pids[HAMMERS] = spawn(toggler, sh);
 
 	while (unloaded < cycles && attempts++ < cycles * ATTEMPTS_PER_CYCLE) {
+		wait_toggler(sh);
 		if (syscall(SYS_delete_module, "mpx", O_NONBLOCK)) {
 			/* In use: a descriptor is open or an event consumed. */
 			ASSERT_EQ(EWOULDBLOCK, errno)
@@ -198,6 +230,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 		unloaded++;
 		ASSERT_EQ(0, load())
 			TH_LOG("reload %d: %s", unloaded, strerror(errno));
+		atomic_fetch_add(&sh->gen, 1);
 	}
 
 	atomic_store(&sh->stop, 1);
