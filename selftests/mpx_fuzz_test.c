@@ -799,23 +799,15 @@ static int bnd_free_slot(const struct actor *a)
 	return -1;
 }
 
-/* Another enabled key guards the same region: keep its register. */
-static bool model_shared(const struct actor *a, const struct mkey *k)
-{
-	int i;
-
-	for (i = 0; i < a->nkeys; i++)
-		if (&a->keys[i] != k && a->keys[i].enabled &&
-		    a->keys[i].addr == k->addr && a->keys[i].len == k->len)
-			return true;
-	return false;
-}
-
+/*
+ * DISABLE and FREE clear the thread's register holding the region, even
+ * when another enabled key of the thread has the same region (README).
+ */
 static void bnd_unload(struct actor *a, const struct mkey *k)
 {
 	int i = bnd_find(a, k->addr, k->len);
 
-	if (i >= 0 && !model_shared(a, k))
+	if (i >= 0)
 		a->bnd[i].len = 0;
 }
 
@@ -1172,7 +1164,7 @@ static void model_apply(struct actor *a, const struct mpx_args *args)
 	switch (args->op) {
 	case MPX_OP_SET:
 		i = bnd_find(a, k->addr, k->len);
-		if (k->enabled && i >= 0 && !model_shared(a, k))
+		if (k->enabled && i >= 0)
 			a->bnd[i] = (struct mbnd){ args->addr, args->len };
 		k->addr = args->addr;
 		k->len = args->len;
