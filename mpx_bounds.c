@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mpx: CPU feature detection, the calling thread's bound registers, #BR
- * handling and the software region checks.
+ * mpx: CPU feature detection and the calling thread's bound registers.
  *
  * Hardware mode needs MPX in CPUID (leaf 7, EBX bit 14, X86_FEATURE_MPX) and
  * both MPX state components, BNDREGS (3) and BNDCSR (4), enabled in XCR0 by
@@ -22,35 +21,25 @@
  * The kernel resets the xstate for a signal handler (MPX off there) and
  * restores it at sigreturn; fork copies it; exec resets it.
  *
- * #BR: a die notifier sees the trap before the kernel's exc_bounds() does.
- * For a bound violation (BNDSTATUS 1) of a 64-bit process that holds keys,
- * raised by bndcl/bndcu/bndcn, it queues SIGSEGV with SEGV_BNDERR, the
- * checked address and the register's bounds, and lets the kernel go on:
- * its force_sig(SIGSEGV) then finds our signal pending and only makes sure
- * it is delivered. Every other #BR keeps the kernel's default handling. The
- * notifier runs with interrupts off: it uses a per-CPU buffer, fetches the
- * instruction with copy_from_user_nofault() and looks keys up under RCU.
+ * This file depends on no other file of the module. Everything here is
+ * callable in process context and, for reads, with interrupts off (the
+ * #BR notifier of mpx_br.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/init.h>
-#include <linux/kdebug.h>
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
-#include <linux/ptrace.h>
-#include <linux/sched/signal.h>
-#include <linux/uaccess.h>
+#include <linux/sched.h>
 #include <asm/asm.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
 #include <asm/processor.h>
-#include <asm/traps.h>
 
+#include "mpx_bounds.h"
 #include "mpx_compat.h"
-#include "mpx_internal.h"
-#include "mpx_trace.h"
 
 #define MPX_XFEATURES	(XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR)
 #define MPX_XSTATE_LEAF			0xd
@@ -62,8 +51,6 @@
 
 #define MPX_BNDCFG_ENABLE		BIT_ULL(0)
 #define MPX_BNDCFG_PRESERVE		BIT_ULL(1)
-#define MPX_BNDSTA_CODE			GENMASK_ULL(1, 0)
-#define MPX_BNDSTA_BOUND_VIOLATION	1
 
 static bool mpx_force_sw;
 module_param_named(force_sw, mpx_force_sw, bool, 0444);
@@ -92,26 +79,12 @@ static void __percpu *mpx_xsave_buf;
 /* Which path register accesses took (debugfs). */
 static atomic_long_t mpx_fpu_live_count = ATOMIC_LONG_INIT(0);
 static atomic_long_t mpx_fpu_memory_count = ATOMIC_LONG_INIT(0);
-static atomic_long_t mpx_br_count = ATOMIC_LONG_INIT(0);
 
-struct mpx_bound {
-	u64 lower;
-	u64 upper;	/* one's complement, as the hardware keeps it */
-};
-
-struct mpx_cfg {
-	u64 bndcfgu;
-	u64 bndstatus;
-};
-
-/* Components 3 and 4 of the calling thread. */
-struct mpx_bndstate {
-	struct mpx_bound bnd[MPX_NR_BND];
-	struct mpx_cfg csr;
-};
-
-static_assert(sizeof(struct mpx_bound) * MPX_NR_BND == 64);
-static_assert(sizeof(struct mpx_cfg) == 16);
+/* The layout of components 3 (64 bytes) and 4 (16 bytes used). */
+#define MPX_BNDREGS_SIZE	sizeof_field(struct mpx_bndstate, bnd)
+#define MPX_BNDCSR_SIZE		sizeof_field(struct mpx_bndstate, csr)
+static_assert(MPX_BNDREGS_SIZE == 64);
+static_assert(MPX_BNDCSR_SIZE == 16);
 
 bool mpx_cpu_has_mpx(void)
 {
@@ -200,16 +173,16 @@ static int mpx_image_access(void *xsave, struct mpx_bndstate *st, bool write)
 	if (!bnd || !csr)
 		return -EOPNOTSUPP;
 	if (write) {
-		memcpy(xsave + bnd, st->bnd, sizeof(st->bnd));
-		memcpy(xsave + csr, &st->csr, sizeof(st->csr));
+		memcpy(xsave + bnd, st->bnd, MPX_BNDREGS_SIZE);
+		memcpy(xsave + csr, &st->csr, MPX_BNDCSR_SIZE);
 		hdr->xfeatures |= MPX_XFEATURES;
 		return 0;
 	}
 	memset(st, 0, sizeof(*st));
 	if (hdr->xfeatures & XFEATURE_MASK_BNDREGS)
-		memcpy(st->bnd, xsave + bnd, sizeof(st->bnd));
+		memcpy(st->bnd, xsave + bnd, MPX_BNDREGS_SIZE);
 	if (hdr->xfeatures & XFEATURE_MASK_BNDCSR)
-		memcpy(&st->csr, xsave + csr, sizeof(st->csr));
+		memcpy(&st->csr, xsave + csr, MPX_BNDCSR_SIZE);
 	return 0;
 }
 
@@ -265,6 +238,21 @@ static int mpx_bnd_access(struct mpx_bndstate *st, bool write)
 	if (!irqs_off)
 		fpregs_unlock();
 	return ret;
+}
+
+/**
+ * mpx_bnd_read() - the calling thread's components 3 and 4
+ * @st: filled in
+ *
+ * Safe with interrupts off.
+ *
+ * Return: 0, or -EOPNOTSUPP in software mode.
+ */
+int mpx_bnd_read(struct mpx_bndstate *st)
+{
+	if (!mpx_hw)
+		return -EOPNOTSUPP;
+	return mpx_bnd_access(st, false);
 }
 
 static u64 mpx_upper(unsigned long addr, int len)
@@ -392,74 +380,14 @@ int mpx_bnd_unload(unsigned long addr, int len)
 }
 
 /**
- * mpx_region_inside() - does [addr, addr + len) lie in a key's region?
- * @addr: start of the checked range
- * @len: its length, > 0
- * @lower: start of the key's region
- * @lower_len: length of the key's region, > 0
- *
- * Both ranges were validated not to wrap (see mpx_syscall()).
- */
-bool mpx_region_inside(unsigned long addr, int len,
-		       unsigned long lower, int lower_len)
-{
-	return addr >= lower && addr + len <= lower + lower_len;
-}
-
-/* #BR: SIGSEGV/SEGV_BNDERR for a bound violation of a process with keys. */
-static int mpx_br_notify(struct notifier_block *nb, unsigned long val,
-			 void *data)
-{
-	struct die_args *args = data;
-	struct pt_regs *regs = args->regs;
-	struct mpx_bndstate st;
-	struct kernel_siginfo info;
-	struct mpx_bndck insn;
-	unsigned long lower, upper;
-	u32 key;
-
-	if (val != DIE_TRAP || args->trapnr != X86_TRAP_BR ||
-	    !user_mode(regs) || !user_64bit_mode(regs) || !current->mm)
-		return NOTIFY_DONE;
-	if (!mpx_mm_has_keys(current->mm))
-		return NOTIFY_DONE;	/* never used mpx: default handling */
-	if (mpx_bnd_access(&st, false) ||
-	    (st.csr.bndstatus & MPX_BNDSTA_CODE) != MPX_BNDSTA_BOUND_VIOLATION)
-		return NOTIFY_DONE;
-	if (mpx_decode_bndck(regs, &insn))
-		return NOTIFY_DONE;
-
-	lower = st.bnd[insn.bnd].lower;
-	upper = ~st.bnd[insn.bnd].upper;
-	clear_siginfo(&info);
-	info.si_signo = SIGSEGV;
-	info.si_code = SEGV_BNDERR;
-	info.si_addr = (void __user *)insn.addr;
-	info.si_lower = (void __user *)lower;
-	info.si_upper = (void __user *)upper;
-	key = mpx_key_by_bounds(current->mm, lower, upper);
-	atomic_long_inc(&mpx_br_count);
-	trace_mpx_violation(key, insn.addr, lower, upper, MPX_VIOLATION_BR);
-	send_sig_info(SIGSEGV, &info, current);
-	/* exc_bounds() goes on to force_sig(SIGSEGV), which delivers ours. */
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block mpx_br_nb = {
-	.notifier_call = mpx_br_notify,
-};
-
-/**
  * mpx_bounds_stats() - counters for debugfs
  * @live: register accesses that found the state in the CPU
  * @memory: register accesses that edited the saved xstate
- * @br: #BR traps turned into SEGV_BNDERR
  */
-void mpx_bounds_stats(long *live, long *memory, long *br)
+void mpx_bounds_stats(long *live, long *memory)
 {
 	*live = atomic_long_read(&mpx_fpu_live_count);
 	*memory = atomic_long_read(&mpx_fpu_memory_count);
-	*br = atomic_long_read(&mpx_br_count);
 }
 
 static void __init mpx_xstate_layout(void)
@@ -478,7 +406,6 @@ static void __init mpx_xstate_layout(void)
 int __init mpx_bounds_init(void)
 {
 	u64 xcr0 = 0;
-	int ret;
 
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
@@ -488,8 +415,8 @@ int __init mpx_bounds_init(void)
 		return 0;
 
 	mpx_xstate_layout();
-	if (mpx_size[XFEATURE_BNDREGS] < sizeof(struct mpx_bound) * MPX_NR_BND ||
-	    mpx_size[XFEATURE_BNDCSR] < sizeof(struct mpx_cfg) ||
+	if (mpx_size[XFEATURE_BNDREGS] < MPX_BNDREGS_SIZE ||
+	    mpx_size[XFEATURE_BNDCSR] < MPX_BNDCSR_SIZE ||
 	    mpx_off[XFEATURE_BNDREGS] < MPX_XSAVE_FIRST_EXT ||
 	    mpx_off[XFEATURE_BNDCSR] < MPX_XSAVE_FIRST_EXT) {
 		pr_warn("unexpected MPX xstate layout, software mode\n");
@@ -498,11 +425,6 @@ int __init mpx_bounds_init(void)
 	mpx_xsave_buf = __alloc_percpu(mpx_xsave_size, MPX_XSAVE_ALIGN);
 	if (!mpx_xsave_buf)
 		return -ENOMEM;
-	ret = register_die_notifier(&mpx_br_nb);
-	if (ret) {
-		free_percpu(mpx_xsave_buf);
-		return ret;
-	}
 	mpx_hw = true;
 	return 0;
 }
@@ -514,9 +436,6 @@ int __init mpx_bounds_init(void)
  */
 void mpx_bounds_exit(void)
 {
-	if (!mpx_hw)
-		return;
-	unregister_die_notifier(&mpx_br_nb);
-	/* unregister_die_notifier() waits for notifiers in flight (RCU). */
-	free_percpu(mpx_xsave_buf);
+	if (mpx_hw)
+		free_percpu(mpx_xsave_buf);
 }

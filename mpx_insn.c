@@ -25,7 +25,7 @@
 #include <linux/uaccess.h>
 #include <asm/insn.h>
 
-#include "mpx_internal.h"
+#include "mpx_insn.h"
 
 #define OPC_ESCAPE	0x0f
 #define OPC_BNDCL_CU	0x1a

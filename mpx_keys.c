@@ -14,20 +14,34 @@
  * freed number is not handed out again soon; lookups are O(log n) in the
  * xarray and safe under RCU alone.
  *
+ * The enabled keys' regions of an address space are also kept as a sorted
+ * array of disjoint spans (struct mpx_spans), rebuilt whenever a key is
+ * enabled, disabled or moved while enabled, and published with RCU: the
+ * remote-access hooks (mpx_remote.c) ask mpx_keys_protected() on every
+ * access another process makes, so that lookup is a binary search.
+ *
+ * Every allocation a process causes is charged to its memory cgroup
+ * (GFP_KERNEL_ACCOUNT, XA_FLAGS_ACCOUNT).
+ *
  * Locking:
  *  - mpx_mms_lock (spinlock) guards the global hash of mpx_mm. Lookups walk
  *    it under RCU. An mpx_mm leaves the hash exactly once, by whoever wins
  *    mpx_mm_unhash() (the release callback or module unload); the winner
  *    frees the keys and drops the mmu_notifier reference.
- *  - mpx_create_mutex serializes creating an mpx_mm (it takes mmap_lock for
- *    writing inside mmu_notifier_get()).
+ *  - Creating an mpx_mm is serialized by the address space's own mmap_lock
+ *    (taken for writing, killably, around mmu_notifier_get_locked()), so
+ *    one process stuck on its mmap_lock cannot delay another's CREATE.
  *  - mpx_mm.lock (mutex) serializes every operation on one address space's
  *    keys. Nests outside mmap_lock (region checks take it for reading).
  *  - Key fields are written under mpx_mm.lock and read either under it or
- *    under RCU with READ_ONCE(); keys are freed with kfree_rcu().
+ *    under RCU with READ_ONCE(); keys and span arrays are freed with
+ *    kfree_rcu().
  *  - An mpx_mm cannot go away during an ioctl: the calling task holds a
  *    reference on its mm (mm_users), so release cannot run, and the open
  *    file pins the module.
+ *  - Unload waits until every mpx_mm is freed (mpx_mms_live), including
+ *    those whose release callback raced with it, before the module's code
+ *    goes away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,15 +49,19 @@
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/spinlock.h>
+#include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
-#include "mpx_internal.h"
+#include "mpx_bounds.h"
+#include "mpx_keys.h"
 #include "mpx_trace.h"
 
 #define MPX_MM_HASH_BITS	6
@@ -54,6 +72,58 @@
  * never while it is in use.
  */
 #define MPX_KEY_ID_MAX		0xffffffU
+
+/* Default and ceiling of the max_keys module parameter. */
+#define MPX_MAX_KEYS_DEFAULT	1024
+#define MPX_MAX_KEYS_LIMIT	65536
+
+static unsigned int mpx_max_keys = MPX_MAX_KEYS_DEFAULT;
+
+static int mpx_max_keys_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n < 1 || n > MPX_MAX_KEYS_LIMIT)
+		return -EINVAL;
+	return param_set_uint(val, kp);
+}
+
+static const struct kernel_param_ops mpx_max_keys_ops = {
+	.set = mpx_max_keys_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_keys, &mpx_max_keys_ops, &mpx_max_keys, 0444);
+MODULE_PARM_DESC(max_keys,
+		 "Keys one process may hold (default 1024, 1..65536)");
+
+/**
+ * struct mpx_span - a stretch of address space that enabled keys guard
+ * @start: its first byte
+ * @end: one past its last byte
+ * @key: a key guarding @start (the lowest region's)
+ */
+struct mpx_span {
+	unsigned long start;
+	unsigned long end;
+	u32 key;
+};
+
+/**
+ * struct mpx_spans - the enabled regions of an address space, merged
+ * @nr: spans in @span, sorted by @start, disjoint and not adjacent
+ * @rcu: for kfree_rcu()
+ * @span: the spans
+ */
+struct mpx_spans {
+	unsigned int nr;
+	struct rcu_head rcu;
+	struct mpx_span span[];
+};
 
 /**
  * struct mpx_key - one key
@@ -79,6 +149,8 @@ struct mpx_key {
  * @keys: key number -> struct mpx_key
  * @next: cursor of the cyclic key allocator
  * @nr_keys: keys in @keys
+ * @nr_enabled: enabled keys in @keys
+ * @spans: the enabled keys' regions (RCU), NULL when none is enabled
  * @pid: the process that created the first key (for events)
  * @rcu: for kfree_rcu()
  */
@@ -89,17 +161,92 @@ struct mpx_mm {
 	struct xarray keys;
 	u32 next;
 	unsigned int nr_keys;
+	unsigned int nr_enabled;
+	struct mpx_spans __rcu *spans;
 	pid_t pid;
 	struct rcu_head rcu;
 };
 
 static DEFINE_HASHTABLE(mpx_mms, MPX_MM_HASH_BITS);
 static DEFINE_SPINLOCK(mpx_mms_lock);
-static DEFINE_MUTEX(mpx_create_mutex);
 
-/* Live keys and address spaces, module-wide (debugfs "state"). */
+/* Live keys, enabled keys and address spaces, module-wide (debugfs). */
 static atomic_t mpx_nr_keys = ATOMIC_INIT(0);
+static atomic_t mpx_nr_enabled = ATOMIC_INIT(0);
 static atomic_t mpx_nr_mms = ATOMIC_INIT(0);
+/* Allocated mpx_mm not yet freed: unload waits for zero. */
+static atomic_t mpx_mms_live = ATOMIC_INIT(0);
+
+/**
+ * mpx_keys_max() - the per-process key limit (module parameter max_keys)
+ *
+ * Return: the limit.
+ */
+unsigned int mpx_keys_max(void)
+{
+	return READ_ONCE(mpx_max_keys);
+}
+
+/* Replace @mmx's spans by @new (under mmx->lock); the old go after RCU. */
+static void mpx_spans_publish(struct mpx_mm *mmx, struct mpx_spans *new)
+{
+	struct mpx_spans *old;
+
+	old = rcu_replace_pointer(mmx->spans, new, lockdep_is_held(&mmx->lock));
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
+static int mpx_span_cmp(const void *a, const void *b)
+{
+	const struct mpx_span *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Rebuild @mmx's spans from its enabled keys (under mmx->lock): sort the
+ * regions, then merge those that overlap or touch. O(n log n) in the
+ * enabled keys, on ENABLE, DISABLE and SET of an enabled key only. On
+ * failure (ENOMEM) the old spans stay.
+ */
+static int mpx_spans_rebuild(struct mpx_mm *mmx)
+{
+	struct mpx_spans *sp = NULL;
+	struct mpx_span *out;
+	struct mpx_key *k;
+	unsigned long id;
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&mmx->lock);
+	if (mmx->nr_enabled) {
+		sp = kvmalloc(struct_size(sp, span, mmx->nr_enabled),
+			      GFP_KERNEL_ACCOUNT);
+		if (!sp)
+			return -ENOMEM;
+		xa_for_each(&mmx->keys, id, k) {
+			if (!k->enabled || WARN_ON_ONCE(n == mmx->nr_enabled))
+				continue;
+			sp->span[n].start = k->addr;
+			sp->span[n].end = k->addr + k->len;
+			sp->span[n].key = id;
+			n++;
+		}
+		sort(sp->span, n, sizeof(sp->span[0]), mpx_span_cmp, NULL);
+		out = sp->span;
+		for (i = 1; i < n; i++) {
+			if (sp->span[i].start <= out->end)
+				out->end = max(out->end, sp->span[i].end);
+			else
+				*++out = sp->span[i];
+		}
+		sp->nr = n ? out - sp->span + 1 : 0;
+	}
+	mpx_spans_publish(mmx, sp);
+	return 0;
+}
 
 static struct mpx_mm *mpx_mm_lookup(struct mm_struct *mm)
 {
@@ -124,11 +271,13 @@ static struct mmu_notifier *mpx_mn_alloc(struct mm_struct *mm)
 	if (!mmx)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&mmx->lock);
-	xa_init_flags(&mmx->keys, XA_FLAGS_ALLOC1);
+	xa_init_flags(&mmx->keys, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	INIT_HLIST_NODE(&mmx->node);
+	atomic_inc(&mpx_mms_live);
 	return &mmx->mn;
 }
 
+/* From an SRCU callback, after the last mmu_notifier_put(). */
 static void mpx_mn_free(struct mmu_notifier *mn)
 {
 	struct mpx_mm *mmx = container_of(mn, struct mpx_mm, mn);
@@ -136,6 +285,8 @@ static void mpx_mn_free(struct mmu_notifier *mn)
 	xa_destroy(&mmx->keys);
 	mutex_destroy(&mmx->lock);
 	kfree_rcu(mmx, rcu);
+	if (atomic_dec_and_test(&mpx_mms_live))
+		wake_up_var(&mpx_mms_live);
 }
 
 /* True for the one caller that takes @mmx out of the hash. */
@@ -161,12 +312,15 @@ static void mpx_mm_reclaim(struct mpx_mm *mmx)
 	mutex_lock(&mmx->lock);
 	xa_for_each(&mmx->keys, id, k) {
 		xa_erase(&mmx->keys, id);
-		trace_mpx_key(mmx->pid, k->id, MPX_KEY_RECLAIMED, k->addr,
+		trace_mpx_key(mmx->pid, id, MPX_KEY_RECLAIMED, k->addr,
 			      k->len, -1);
 		kfree_rcu(k, rcu);
 		atomic_dec(&mpx_nr_keys);
 	}
 	mmx->nr_keys = 0;
+	atomic_sub(mmx->nr_enabled, &mpx_nr_enabled);
+	mmx->nr_enabled = 0;
+	mpx_spans_publish(mmx, NULL);
 	mutex_unlock(&mmx->lock);
 	atomic_dec(&mpx_nr_mms);
 	mmu_notifier_put(&mmx->mn);
@@ -207,11 +361,13 @@ static struct mpx_mm *mpx_mm_current_create(void)
 	if (mmx)
 		return mmx;
 
-	mutex_lock(&mpx_create_mutex);
+	/* The mm's own lock serializes its creators, and only them. */
+	if (mmap_write_lock_killable(mm))
+		return ERR_PTR(-EINTR);
 	mmx = mpx_mm_lookup(mm);
 	if (mmx)
 		goto out;
-	mn = mmu_notifier_get(&mpx_mn_ops, mm);
+	mn = mmu_notifier_get_locked(&mpx_mn_ops, mm);
 	if (IS_ERR(mn)) {
 		mmx = ERR_CAST(mn);
 		goto out;
@@ -223,7 +379,7 @@ static struct mpx_mm *mpx_mm_current_create(void)
 	hash_add_rcu(mpx_mms, &mmx->node, (unsigned long)mm);
 	spin_unlock(&mpx_mms_lock);
 out:
-	mutex_unlock(&mpx_create_mutex);
+	mmap_write_unlock(mm);
 	return mmx;
 }
 
@@ -280,7 +436,7 @@ int mpx_key_create(unsigned long addr, int len)
 
 	if (mutex_lock_killable(&mmx->lock))
 		return -EINTR;
-	if (mmx->nr_keys >= READ_ONCE(mpx_max_keys)) {
+	if (mmx->nr_keys >= mpx_keys_max()) {
 		ret = -ENOSPC;
 		goto out;
 	}
@@ -291,7 +447,8 @@ int mpx_key_create(unsigned long addr, int len)
 	}
 	k->addr = addr;
 	k->len = len;
-	ret = xa_alloc_cyclic(&mmx->keys, &id, k, XA_LIMIT(1, MPX_KEY_ID_MAX),
+	/* Reserve the number, then publish the key with its id set. */
+	ret = xa_alloc_cyclic(&mmx->keys, &id, NULL, XA_LIMIT(1, MPX_KEY_ID_MAX),
 			      &mmx->next, GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
 		kfree(k);
@@ -299,6 +456,7 @@ int mpx_key_create(unsigned long addr, int len)
 		goto out;
 	}
 	k->id = id;
+	xa_store(&mmx->keys, id, k, GFP_KERNEL_ACCOUNT);
 	mmx->nr_keys++;
 	atomic_inc(&mpx_nr_keys);
 	mpx_key_event(k, MPX_KEY_CREATED, -1);
@@ -351,6 +509,7 @@ static int mpx_key_unload(struct mpx_key *k)
 static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	struct mpx_region *r = arg;
+	struct mpx_region old = { .addr = k->addr, .len = k->len };
 	int ret;
 
 	ret = mpx_region_mapped(r->addr, r->len);
@@ -363,6 +522,14 @@ static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 	}
 	WRITE_ONCE(k->addr, r->addr);
 	WRITE_ONCE(k->len, r->len);
+	/* The remote protection moves with the key, or nothing moves. */
+	if (k->enabled && mpx_spans_rebuild(mmx)) {
+		WRITE_ONCE(k->addr, old.addr);
+		WRITE_ONCE(k->len, old.len);
+		if (mpx_hw_mode())
+			mpx_bnd_move(r->addr, r->len, old.addr, old.len);
+		return -ENOMEM;
+	}
 	mpx_key_event(k, MPX_KEY_SET, mpx_bnd_find(k->addr, k->len));
 	return 0;
 }
@@ -407,9 +574,18 @@ static int mpx_do_enable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 		if (bnd < 0)
 			return bnd;
 	}
+	if (was_enabled)
+		return 0;
 	WRITE_ONCE(k->enabled, true);
-	if (!was_enabled)
-		mpx_key_event(k, MPX_KEY_ENABLED, bnd);
+	mmx->nr_enabled++;
+	if (mpx_spans_rebuild(mmx)) {
+		WRITE_ONCE(k->enabled, false);
+		mmx->nr_enabled--;
+		mpx_key_unload(k);
+		return -ENOMEM;
+	}
+	atomic_inc(&mpx_nr_enabled);
+	mpx_key_event(k, MPX_KEY_ENABLED, bnd);
 	return 0;
 }
 
@@ -427,6 +603,15 @@ static int mpx_do_disable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 		return ret;
 	if (k->enabled) {
 		WRITE_ONCE(k->enabled, false);
+		mmx->nr_enabled--;
+		/*
+		 * Without memory for the smaller array the old one stays:
+		 * the region is still refused to other processes (never
+		 * less than promised) until the next change succeeds.
+		 */
+		if (mpx_spans_rebuild(mmx))
+			pr_warn_ratelimited("DISABLE: remote protection kept (ENOMEM)\n");
+		atomic_dec(&mpx_nr_enabled);
 		mpx_key_event(k, MPX_KEY_DISABLED, -1);
 	}
 	return 0;
@@ -464,7 +649,8 @@ static int mpx_do_check(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	struct mpx_region *r = arg;
 
-	if (mpx_region_inside(r->addr, r->len, k->addr, k->len))
+	/* Both ranges were validated not to wrap (see mpx_syscall()). */
+	if (r->addr >= k->addr && r->addr + r->len <= k->addr + k->len)
 		return 0;
 	trace_mpx_violation(k->id, r->addr, k->addr, k->addr + k->len - 1,
 			    MPX_VIOLATION_CHECK);
@@ -515,13 +701,71 @@ u32 mpx_key_by_bounds(struct mm_struct *mm, unsigned long lower,
 
 			if (addr == lower &&
 			    addr + READ_ONCE(k->len) - 1 == upper) {
-				key = k->id;
+				key = id;
 				break;
 			}
 		}
 	}
 	rcu_read_unlock();
 	return key;
+}
+
+/**
+ * mpx_keys_protected() - does an access meet an enabled key's region?
+ * @mm: the address space accessed
+ * @addr: start of the access
+ * @len: its length, > 0
+ * @out: where it meets the first region, when it does
+ *
+ * Safe in any context (RCU only); O(log n) in the enabled keys of @mm.
+ *
+ * Return: true when [addr, addr + len) overlaps an enabled key's region.
+ */
+bool mpx_keys_protected(struct mm_struct *mm, unsigned long addr,
+			unsigned long len, struct mpx_protected *out)
+{
+	unsigned long end = addr + len;
+	const struct mpx_spans *sp;
+	const struct mpx_span *hit = NULL;
+	struct mpx_mm *mmx;
+	unsigned int lo, hi, mid;
+
+	if (end < addr)		/* a wrapped access ends at the top */
+		end = ULONG_MAX;
+	rcu_read_lock();
+	mmx = mpx_mm_lookup(mm);
+	sp = mmx ? rcu_dereference(mmx->spans) : NULL;
+	if (sp) {
+		/* The first span that ends after addr. */
+		lo = 0;
+		hi = sp->nr;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (sp->span[mid].end <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < sp->nr && sp->span[lo].start < end)
+			hit = &sp->span[lo];
+	}
+	if (hit) {
+		out->key = hit->key;
+		out->first = max(hit->start, addr);
+		out->pid = mmx->pid;
+	}
+	rcu_read_unlock();
+	return hit;
+}
+
+/**
+ * mpx_keys_nr_enabled() - enabled keys, module-wide
+ *
+ * Return: the count.
+ */
+unsigned int mpx_keys_nr_enabled(void)
+{
+	return atomic_read(&mpx_nr_enabled);
 }
 
 /**
@@ -561,6 +805,12 @@ void mpx_keys_exit(void)
 
 	while ((mmx = mpx_mm_unhash_any()))
 		mpx_mm_reclaim(mmx);
-	/* Wait for release callbacks in flight and for every free_notifier. */
+	/*
+	 * A release callback may have won an mpx_mm just before us and
+	 * queued its mmu_notifier_put() after we looked: wait until every
+	 * mpx_mm has reached mpx_mn_free(), then for those callbacks to
+	 * return (mmu_notifier_synchronize() is an srcu_barrier()).
+	 */
+	wait_var_event(&mpx_mms_live, !atomic_read(&mpx_mms_live));
 	mmu_notifier_synchronize();
 }

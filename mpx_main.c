@@ -25,9 +25,13 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
-#include "mpx_internal.h"
+#include "mpx_bounds.h"
+#include "mpx_br.h"
+#include "mpx_keys.h"
+#include "mpx_probe.h"
+#include "mpx_remote.h"
 
-#define MPX_VERSION	"0.1.0"
+/* MPX_VERSION comes from the VERSION file, through Kbuild. */
 
 /*
  * Fixed minor so that opening /dev/mpx can load the module (devname alias),
@@ -37,30 +41,6 @@
 #define MPX_MINOR	250
 
 static struct dentry *mpx_debugfs;
-
-unsigned int mpx_max_keys = MPX_MAX_KEYS_DEFAULT;
-
-static int mpx_max_keys_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned int n;
-	int ret;
-
-	ret = kstrtouint(val, 0, &n);
-	if (ret)
-		return ret;
-	if (n < 1 || n > MPX_MAX_KEYS_LIMIT)
-		return -EINVAL;
-	return param_set_uint(val, kp);
-}
-
-static const struct kernel_param_ops mpx_max_keys_ops = {
-	.set = mpx_max_keys_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(max_keys, &mpx_max_keys_ops, &mpx_max_keys, 0444);
-MODULE_PARM_DESC(max_keys,
-		 "Keys one process may hold (default 1024, 1..65536)");
 
 /* A region argument: len > 0 and [addr, addr + len) inside user space. */
 static int mpx_valid_region(unsigned long addr, int len)
@@ -96,6 +76,19 @@ static long mpx_op_get(unsigned long addr, int len, unsigned int key)
 	return ret;
 }
 
+/* The remote-access hooks are armed before the key is enabled. */
+static long mpx_op_enable(unsigned int key, bool need_hw)
+{
+	long ret;
+
+	ret = mpx_remote_get();
+	if (ret)
+		return ret;
+	ret = mpx_key_enable(key, need_hw);
+	mpx_remote_put();
+	return ret;
+}
+
 /**
  * mpx_syscall() - the sys_mpx() stand-in: one mpx() call
  * @addr: start of the region (or GET's result buffer)
@@ -109,8 +102,8 @@ static long mpx_op_get(unsigned long addr, int len, unsigned int key)
  *
  * Return: the result of mpx() (>= 0) or a negative errno.
  */
-noinline long mpx_syscall(unsigned long addr, int len, unsigned int key,
-			  int op)
+static noinline long mpx_syscall(unsigned long addr, int len,
+				 unsigned int key, int op)
 {
 	bool region = op == MPX_OP_CREATE || op == MPX_OP_SET ||
 		      op == MPX_OP_CHECK;
@@ -135,15 +128,16 @@ noinline long mpx_syscall(unsigned long addr, int len, unsigned int key,
 		return mpx_op_get(addr, len, key);
 	case MPX_OP_ENABLE:
 	case MPX_OP_ENABLE_HW:
+		if (addr || len)
+			return -EINVAL;
+		return mpx_op_enable(key, op == MPX_OP_ENABLE_HW);
 	case MPX_OP_DISABLE:
 	case MPX_OP_FREE:
 		if (addr || len)
 			return -EINVAL;
 		if (op == MPX_OP_DISABLE)
 			return mpx_key_disable(key);
-		if (op == MPX_OP_FREE)
-			return mpx_key_free(key);
-		return mpx_key_enable(key, op == MPX_OP_ENABLE_HW);
+		return mpx_key_free(key);
 	default:
 		return -EINVAL;
 	}
@@ -167,7 +161,7 @@ static long mpx_ioctl_info(void __user *uarg)
 		.hw = mpx_cpu_has_mpx(),
 		.mode = mpx_hw_mode() ? MPX_MODE_HW : MPX_MODE_SW,
 		.nr_bnd = mpx_hw_mode() ? MPX_NR_BND : 0,
-		.max_keys = mpx_max_keys,
+		.max_keys = mpx_keys_max(),
 	};
 
 	if (copy_to_user(uarg, &info, sizeof(info)))
@@ -230,20 +224,22 @@ static int mpx_misc_register(void)
 static int mpx_state_show(struct seq_file *m, void *v)
 {
 	unsigned int nr_keys, nr_mms;
-	long live, memory, br;
+	long live, memory;
 	bool armed, pkey_armed;
 	unsigned long missed;
 
 	mpx_keys_stats(&nr_keys, &nr_mms);
-	mpx_bounds_stats(&live, &memory, &br);
+	mpx_bounds_stats(&live, &memory);
 	missed = mpx_probe_stats(&armed, &pkey_armed);
-	seq_printf(m, "keys %u\nmms %u\n", nr_keys, nr_mms);
+	seq_printf(m, "keys %u\nmms %u\nenabled %u\n", nr_keys, nr_mms,
+		   mpx_keys_nr_enabled());
 	seq_printf(m, "mode %s\n", mpx_hw_mode() ? "hw" : "sw");
 	seq_printf(m, "fpu_live %ld\nfpu_memory %ld\nbr_signals %ld\n",
-		   live, memory, br);
+		   live, memory, mpx_br_stats());
 	seq_printf(m, "probes %s\npkey_probes %s\nkretprobe_nmissed %lu\n",
 		   armed ? "armed" : "disarmed",
 		   pkey_armed ? "armed" : "disarmed", missed);
+	mpx_remote_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mpx_state);
@@ -255,17 +251,25 @@ static int __init mpx_init(void)
 	ret = mpx_bounds_init();
 	if (ret)
 		return ret;
+	ret = mpx_br_init();
+	if (ret)
+		goto bounds;
+	mpx_probe_init(mpx_syscall);
 	ret = mpx_misc_register();
-	if (ret) {
-		mpx_bounds_exit();
-		return ret;
-	}
+	if (ret)
+		goto br;
 	mpx_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("state", 0444, mpx_debugfs, NULL, &mpx_state_fops);
 
 	pr_info("version %s loaded, %s mode, max_keys %u\n", MPX_VERSION,
-		mpx_hw_mode() ? "hardware" : "software", mpx_max_keys);
+		mpx_hw_mode() ? "hardware" : "software", mpx_keys_max());
 	return 0;
+br:
+	mpx_probe_exit();
+	mpx_br_exit();
+bounds:
+	mpx_bounds_exit();
+	return ret;
 }
 
 static void __exit mpx_exit(void)
@@ -273,8 +277,10 @@ static void __exit mpx_exit(void)
 	debugfs_remove(mpx_debugfs);
 	misc_deregister(&mpx_misc);
 	mpx_probe_exit();
-	mpx_bounds_exit();
+	mpx_remote_exit();
+	mpx_br_exit();
 	mpx_keys_exit();
+	mpx_bounds_exit();
 	pr_info("unloaded\n");
 }
 

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mpx: the kprobe/kretprobe pair on mpx_syscall() and the tracepoints.
+ * mpx: the tracepoints, and the kprobe/kretprobe pair on mpx_syscall().
+ *
+ * The module's tracepoints are defined here (CREATE_TRACE_POINTS), with the
+ * reg/unreg callbacks tracing calls when an event gains its first consumer
+ * or loses its last. This file is the module's bottom layer: it calls no
+ * other file; mpx_main.c hands it the function to probe at init.
  *
  * mpx_syscall() is the stand-in for sys_mpx(). A kprobe on it emits
  * mpx_enter with the four arguments (the kernel's validated copy, taken
@@ -35,6 +40,8 @@
 #include <linux/ptrace.h>
 #include <linux/slab.h>
 
+#include "mpx_probe.h"
+
 #define CREATE_TRACE_POINTS
 #include "mpx_trace.h"
 
@@ -53,6 +60,7 @@ struct mpx_probes {
 };
 
 static DEFINE_MUTEX(mpx_probe_mutex);
+static mpx_entry_fn mpx_probe_target;	/* mpx_syscall() */
 static unsigned int mpx_probe_users;	/* enter/exit events consumed */
 static struct mpx_probes *mpx_probes;	/* NULL when disarmed */
 static unsigned long mpx_nmissed;	/* of earlier armings */
@@ -99,9 +107,9 @@ static int mpx_probe_arm(void)
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
-	p->kp.addr = (kprobe_opcode_t *)mpx_syscall;
+	p->kp.addr = (kprobe_opcode_t *)mpx_probe_target;
 	p->kp.pre_handler = mpx_enter_pre;
-	p->krp.kp.addr = (kprobe_opcode_t *)mpx_syscall;
+	p->krp.kp.addr = (kprobe_opcode_t *)mpx_probe_target;
 	p->krp.entry_handler = mpx_exit_entry;
 	p->krp.handler = mpx_exit_ret;
 	p->krp.data_size = sizeof(struct mpx_probe_data);
@@ -293,7 +301,8 @@ int mpx_probe_reg(void)
 	if (ret)
 		return ret;
 	mutex_lock(&mpx_probe_mutex);
-	if (!mpx_probe_users++ && READ_ONCE(mpx_probes_allowed)) {
+	if (!mpx_probe_users++ && READ_ONCE(mpx_probes_allowed) &&
+	    mpx_probe_target) {
 		ret = mpx_probe_arm();
 		if (ret) {
 			pr_warn("arming the probes on mpx_syscall failed: %d\n",
@@ -338,6 +347,19 @@ unsigned long mpx_probe_stats(bool *armed, bool *pkey_armed)
 			missed += mpx_pkey_probes[i]->krp.nmissed;
 	mutex_unlock(&mpx_probe_mutex);
 	return missed;
+}
+
+/**
+ * mpx_probe_init() - name the function the kprobe/kretprobe pair probes
+ * @entry: mpx_syscall(), the sys_mpx() stand-in
+ *
+ * Called before /dev/mpx exists; until then the pair cannot be armed.
+ */
+void mpx_probe_init(mpx_entry_fn entry)
+{
+	mutex_lock(&mpx_probe_mutex);
+	mpx_probe_target = entry;
+	mutex_unlock(&mpx_probe_mutex);
 }
 
 void mpx_probe_exit(void)

@@ -5,15 +5,53 @@
  *
  * mpx_enter and mpx_exit are emitted by a kprobe and a kretprobe on
  * mpx_syscall() (mpx_probe.c), armed only while one of the two events has
- * a consumer. mpx_key and mpx_violation are emitted from the key table and
- * the bound checks directly. Every event pins the module while it has a
- * consumer (the reg/unreg callbacks), so unload is refused until tracing
- * lets go. Every value is the kernel's validated copy,
- * never re-read from user memory. "pid" is the process (thread group) id,
- * "tid" the thread.
+ * a consumer. mpx_key, mpx_violation and mpx_remote are emitted from the
+ * key table, the bound checks and the remote-access hooks directly. Every
+ * event pins the module while it has a consumer (the reg/unreg callbacks),
+ * so unload is refused until tracing lets go. Every value is the kernel's
+ * validated copy, never re-read from user memory. "pid" is the process
+ * (thread group) id, "tid" the thread.
+ *
+ * Symbolic fields are printed with __print_symbolic(); every enum value it
+ * names is exported with TRACE_DEFINE_ENUM(), so that user-space decoders
+ * (libtraceevent: trace-cmd, perf) can print the names too.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM mpx
+
+#ifndef _MPX_TRACE_ENUMS
+#define _MPX_TRACE_ENUMS
+/* mpx_key: what happened to the key. */
+enum mpx_key_action {
+	MPX_KEY_CREATED,
+	MPX_KEY_SET,
+	MPX_KEY_ENABLED,
+	MPX_KEY_DISABLED,
+	MPX_KEY_FREED,
+	MPX_KEY_RECLAIMED,
+};
+
+/* mpx_violation: who noticed. */
+enum mpx_violation_source {
+	MPX_VIOLATION_BR,	/* a #BR trap from bndcl/bndcu/bndcn */
+	MPX_VIOLATION_CHECK,	/* MPX_OP_CHECK */
+};
+
+/* mpx_pkey: which syscall. */
+enum mpx_pkey_call {
+	MPX_PKEY_ALLOC,
+	MPX_PKEY_FREE,
+	MPX_PKEY_MPROTECT,
+};
+
+/* mpx_remote: the kernel path another process used. */
+enum mpx_remote_path {
+	MPX_REMOTE_PROCESS_VM,	/* process_vm_readv/writev */
+	MPX_REMOTE_PROC_MEM,	/* /proc/PID/mem */
+	MPX_REMOTE_PTRACE,	/* PTRACE_PEEK and POKE */
+	MPX_REMOTE_OTHER,	/* other users of access_remote_vm() */
+};
+#endif /* _MPX_TRACE_ENUMS */
 
 #if !defined(_MPX_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _MPX_TRACE_H
@@ -22,7 +60,31 @@
 #include <linux/tracepoint.h>
 #include <uapi/linux/mpx.h>
 
-#include "mpx_internal.h"
+#include "mpx_probe.h"
+
+TRACE_DEFINE_ENUM(MPX_OP_CREATE);
+TRACE_DEFINE_ENUM(MPX_OP_SET);
+TRACE_DEFINE_ENUM(MPX_OP_GET);
+TRACE_DEFINE_ENUM(MPX_OP_ENABLE);
+TRACE_DEFINE_ENUM(MPX_OP_DISABLE);
+TRACE_DEFINE_ENUM(MPX_OP_FREE);
+TRACE_DEFINE_ENUM(MPX_OP_CHECK);
+TRACE_DEFINE_ENUM(MPX_OP_ENABLE_HW);
+TRACE_DEFINE_ENUM(MPX_KEY_CREATED);
+TRACE_DEFINE_ENUM(MPX_KEY_SET);
+TRACE_DEFINE_ENUM(MPX_KEY_ENABLED);
+TRACE_DEFINE_ENUM(MPX_KEY_DISABLED);
+TRACE_DEFINE_ENUM(MPX_KEY_FREED);
+TRACE_DEFINE_ENUM(MPX_KEY_RECLAIMED);
+TRACE_DEFINE_ENUM(MPX_VIOLATION_BR);
+TRACE_DEFINE_ENUM(MPX_VIOLATION_CHECK);
+TRACE_DEFINE_ENUM(MPX_PKEY_ALLOC);
+TRACE_DEFINE_ENUM(MPX_PKEY_FREE);
+TRACE_DEFINE_ENUM(MPX_PKEY_MPROTECT);
+TRACE_DEFINE_ENUM(MPX_REMOTE_PROCESS_VM);
+TRACE_DEFINE_ENUM(MPX_REMOTE_PROC_MEM);
+TRACE_DEFINE_ENUM(MPX_REMOTE_PTRACE);
+TRACE_DEFINE_ENUM(MPX_REMOTE_OTHER);
 
 #define mpx_show_op(op)						\
 	__print_symbolic(op,					\
@@ -67,7 +129,7 @@
 		{ MPX_VIOLATION_BR,	"#BR" },		\
 		{ MPX_VIOLATION_CHECK,	"CHECK" })
 
-/**
+/*
  * mpx_enter - a call of mpx() begins
  * @addr: the region's start (or GET's buffer)
  * @len: its length
@@ -102,7 +164,7 @@ TRACE_EVENT_FN(mpx_enter,
 	mpx_probe_reg, mpx_probe_unreg
 );
 
-/**
+/*
  * mpx_exit - a call of mpx() returns
  * @op: the operation
  * @key: the key argument
@@ -139,7 +201,7 @@ TRACE_EVENT_FN(mpx_exit,
 	mpx_probe_reg, mpx_probe_unreg
 );
 
-/**
+/*
  * mpx_key - a key's life: created, set, enabled, disabled, freed, or
  *	reclaimed when its address space went away (or the module unloaded)
  * @pid: the process owning the key
@@ -175,7 +237,7 @@ TRACE_EVENT_FN(mpx_key,
 	mpx_event_reg, mpx_event_unreg
 );
 
-/**
+/*
  * mpx_violation - an access left a key's region
  * @key: the key whose bounds were left (0 if no key of the process has
  *	the faulting register's bounds)
@@ -216,7 +278,7 @@ TRACE_EVENT_FN(mpx_violation,
 	mpx_event_reg, mpx_event_unreg
 );
 
-/**
+/*
  * mpx_pkey - a process called pkey_alloc, pkey_free or pkey_mprotect
  *	(kretprobes on the syscalls, armed while this event has a consumer),
  *	so that the monitor sees protection keys on CPUs without MPX too
@@ -262,6 +324,64 @@ TRACE_EVENT_FN(mpx_pkey,
 		  __entry->addr, __entry->len, __entry->prot, __entry->flags,
 		  __entry->ret),
 	mpx_pkey_probe_reg, mpx_pkey_probe_unreg
+);
+
+#define mpx_show_path(path)					\
+	__print_symbolic(path,					\
+		{ MPX_REMOTE_PROCESS_VM,	"process_vm" },	\
+		{ MPX_REMOTE_PROC_MEM,		"proc_mem" },	\
+		{ MPX_REMOTE_PTRACE,		"ptrace" },	\
+		{ MPX_REMOTE_OTHER,		"other" })
+
+/*
+ * mpx_remote - another address space tried to read or write an enabled
+ *	key's region through the kernel's remote-access paths
+ * @pid: the accessing process
+ * @tid: the accessing thread
+ * @comm: the accessing thread's name
+ * @target: the process that owns the region (target_pid)
+ * @key: the key whose region the access overlaps (the lowest one)
+ * @addr: start of the attempted access (the kernel's copy)
+ * @len: its length: a process_vm_readv/writev segment, the chunk the
+ *	kernel copies for /proc/PID/mem (at most a page), a ptrace word
+ * @write: 1 for a write, 0 for a read (printed as access=read|write)
+ * @path: MPX_REMOTE_PROCESS_VM, _PROC_MEM, _PTRACE or _OTHER
+ * @denied: 1 when refused (policy "deny"), 0 when only reported
+ */
+TRACE_EVENT_FN(mpx_remote,
+	TP_PROTO(pid_t target, unsigned int key, unsigned long addr,
+		 unsigned long len, bool write, int path, bool denied),
+	TP_ARGS(target, key, addr, len, write, path, denied),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(pid_t, tid)
+		__array(char, comm, TASK_COMM_LEN)
+		__field(pid_t, target_pid)
+		__field(unsigned int, key)
+		__field(unsigned long, addr)
+		__field(unsigned long, len)
+		__field(u8, write)
+		__field(u8, path)
+		__field(u8, denied)
+	),
+	TP_fast_assign(
+		__entry->pid = task_tgid_nr(current);
+		__entry->tid = task_pid_nr(current);
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		__entry->target_pid = target;
+		__entry->key = key;
+		__entry->addr = addr;
+		__entry->len = len;
+		__entry->write = write;
+		__entry->path = path;
+		__entry->denied = denied;
+	),
+	TP_printk("pid=%d tid=%d comm=%s target_pid=%d key=%u addr=0x%lx len=%lu access=%s path=%s denied=%u",
+		  __entry->pid, __entry->tid, __entry->comm,
+		  __entry->target_pid, __entry->key, __entry->addr,
+		  __entry->len, __entry->write ? "write" : "read",
+		  mpx_show_path(__entry->path), __entry->denied),
+	mpx_event_reg, mpx_event_unreg
 );
 
 #endif /* _MPX_TRACE_H */
