@@ -34,7 +34,7 @@ KMAKE := $(MAKE) -C $(KDIR)
 else
 KMAKE := $(KSH) make $(KVER)
 endif
-VERSION := $(shell sed -n 's/^\#define MPX_VERSION[^"]*"\(.*\)"/\1/p' mpx_main.c)
+VERSION := $(shell cat VERSION)
 SOURCES := $(filter-out %.mod.c,$(wildcard *.c include/*.h include/uapi/linux/*.h \
 	selftests/*.c selftests/*.h tools/*/*.c tools/*/*.h))
 
@@ -68,7 +68,7 @@ N ?=
 FUZZ_KVER ?= $(KVER)
 define run_suite
 	rm -rf build/kbuild/$(1) && mkdir -p build/kbuild/$(1)
-	cp -r Kbuild *.c include build/kbuild/$(1)/
+	cp -r Kbuild VERSION *.c include build/kbuild/$(1)/
 	$(KSH) make $(1) M=$(CURDIR)/build/kbuild/$(1) modules >/dev/null
 	MPX_EXTRA_BIN=tools/mpxctl/mpxctl MPX_GUEST_ENV="$(3)" \
 		selftests/vm/run.sh --cache $(CACHE) --kver $(1) \
@@ -113,7 +113,7 @@ lint:
 install:
 	rm -rf /usr/src/mpx-$(VERSION)
 	mkdir -p /usr/src/mpx-$(VERSION)
-	cp -r Kbuild dkms.conf *.c include /usr/src/mpx-$(VERSION)/
+	cp -r Kbuild VERSION dkms.conf *.c include /usr/src/mpx-$(VERSION)/
 	dkms remove mpx/$(VERSION) --all >/dev/null 2>&1 || true
 	dkms install mpx/$(VERSION) -k $(KVER)
 

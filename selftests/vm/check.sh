@@ -73,7 +73,7 @@ build() {
 	local v=$1 dir=$top/build/kbuild/$1 log n
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp -r "$top"/Kbuild "$top"/*.c "$top"/include "$dir/"
+	cp -r "$top"/Kbuild "$top"/VERSION "$top"/*.c "$top"/include "$dir/"
 	log=$dir/build.log
 	if ! "${ksh[@]}" make "$v" M="$dir" W=1 modules >"$log" 2>&1; then
 		count "$v build" 0 "failed, see $log"
