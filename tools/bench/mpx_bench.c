@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "libmpx.h"
+#include "mpx_tracefs.h"
 
 #define EVENTS	"/sys/kernel/tracing/events/mpx/"
 #define ROUNDS	9
@@ -42,26 +43,15 @@ static const char *const conf_name[NR_CONF] = {
 static char *buf;
 static int key;
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 /* Put the module's events in the state configuration @c needs. */
 static int configure(int c)
 {
 	const char *key_ev = c == GET_KEYEV ? "1" : "0";
 	const char *probe_ev = c == GET_ARMED ? "1" : "0";
 
-	if (write_str(EVENTS "mpx_key/enable", key_ev) ||
-	    write_str(EVENTS "mpx_enter/enable", probe_ev) ||
-	    write_str(EVENTS "mpx_exit/enable", probe_ev))
+	if (mpx_write_str(EVENTS "mpx_key/enable", key_ev) ||
+	    mpx_write_str(EVENTS "mpx_enter/enable", probe_ev) ||
+	    mpx_write_str(EVENTS "mpx_exit/enable", probe_ev))
 		return -1;
 	return 0;
 }
@@ -130,7 +120,7 @@ int main(void)
 		}
 	}
 	configure(GET_IDLE);
-	write_str("/sys/kernel/tracing/trace", "");
+	mpx_write_str("/sys/kernel/tracing/trace", "");
 	printf("# %-20s %10s %10s  (median of %d rounds of %d calls)\n",
 	       "configuration", "ns/call", "x getppid", ROUNDS, CALLS);
 	for (c = 0; c < NR_CONF; c++) {

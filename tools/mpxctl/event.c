@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mpxctl watch: parse and print one line of a tracefs trace_pipe.
+ * mpxctl: parse and print one line of a tracefs trace or trace_pipe.
  *
  * A line is the standard ftrace header, then the event's TP_printk text
  * (include/mpx_trace.h):
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "watch.h"
+#include "event.h"
 
 /*
  * Field types: d signed, u unsigned, x hex (0x...), n nanoseconds (...ns),
@@ -64,12 +64,20 @@ static const struct mpx_fspec mpx_pkey_fields[] = {
 	{ "flags", 'x' }, { "ret", 'd' }, { NULL, 0 }
 };
 
+/* comm is the accessor's; access is read or write, denied 1 or 0. */
+static const struct mpx_fspec mpx_remote_fields[] = {
+	{ "pid", 'd' }, { "tid", 'd' }, { "comm", 's' }, { "target_pid", 'd' },
+	{ "key", 'u' }, { "addr", 'x' }, { "len", 'u' }, { "access", 'w' },
+	{ "path", 'w' }, { "denied", 'u' }, { NULL, 0 }
+};
+
 static const struct mpx_evspec mpx_events[] = {
 	{ "mpx_enter", mpx_enter_fields },
 	{ "mpx_exit", mpx_exit_fields },
 	{ "mpx_key", mpx_key_fields },
 	{ "mpx_violation", mpx_violation_fields },
 	{ "mpx_pkey", mpx_pkey_fields },
+	{ "mpx_remote", mpx_remote_fields },
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

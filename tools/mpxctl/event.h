@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mpxctl watch: the mpx tracepoints read from a tracefs instance.
- *
- * event.c parses one line of trace_pipe into a struct mpx_event and prints
- * it; watch.c sets up the instance and runs the read loop.
+ * mpxctl: one line of an mpx tracepoint, as tracefs prints it, parsed
+ * into a struct mpx_event and printed as text or JSON (event.c). watch.c
+ * reads the lines from trace_pipe, demo.c from an instance's trace.
  */
-#ifndef MPXCTL_WATCH_H
-#define MPXCTL_WATCH_H
+#ifndef MPXCTL_EVENT_H
+#define MPXCTL_EVENT_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,7 +17,7 @@ enum mpx_field_kind {
 	MPX_F_UINT,	/* unsigned decimal */
 	MPX_F_HEX,	/* unsigned, printed 0x... by the kernel */
 	MPX_F_NSEC,	/* unsigned, nanoseconds ("...ns") */
-	MPX_F_STR,	/* string: comm, op, source, error */
+	MPX_F_STR,	/* string: comm, op, source, error, access, path */
 	MPX_F_WORD,	/* bare word without name= (mpx_key's action) */
 };
 
@@ -52,7 +51,4 @@ const struct mpx_field *mpx_event_field(const struct mpx_event *ev,
 					const char *name);
 int mpx_event_print(FILE *out, const struct mpx_event *ev, bool json);
 
-int cmd_watch(int argc, char **argv);
-extern const char watch_usage[];
-
-#endif /* MPXCTL_WATCH_H */
+#endif /* MPXCTL_EVENT_H */

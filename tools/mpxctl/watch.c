@@ -8,13 +8,17 @@
  * with a filter for --pid and --key, and reads the instance's trace_pipe.
  * At the end (--count, --timeout, SIGINT, SIGTERM, SIGHUP, a closed stdout)
  * it disables the events and removes the instance. Only SIGKILL leaves the
- * instance behind; rmdir removes it. Enabled events do not pin the module
- * (measured on 6.1): when it is unloaded, or the events are disabled by
- * hand, the watcher says so and fails instead of waiting for nothing.
+ * instance behind; rmdir removes it. While an mpx event is enabled the
+ * module is pinned: unloading it is refused until the watcher ends. When
+ * someone disables the watcher's events by hand (or they vanish, should
+ * the module be forced out), the watcher says so and fails instead of
+ * waiting for nothing.
  *
  * --pid filters on each event's "pid" field, not on the task that hit the
  * tracepoint: for mpx_key that is the key's owner, so that the "reclaimed"
- * events of a process come with it even when another task frees its keys.
+ * events of a process come with it even when another task frees its keys;
+ * mpx_remote matches the accessor (pid) or the process whose region it
+ * tried to reach (target_pid).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,13 +34,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "watch.h"
+#include "event.h"
+#include "mpx_tracefs.h"
+#include "mpxctl.h"
 
-#define PROBES_PARAM	"/sys/module/mpx/parameters/probes"
-#define NR_EVENTS	5
-#define DEFAULT_EVENTS	0xfU	/* the four mpx events; mpx_pkey on request */
+#define NR_EVENTS	6
+#define ENTER_EXIT	0x3U	/* the events of the kprobe pair */
 #define PKEY_EVENT	0x10U
-#define ENTER_EXIT	3U	/* the events of the kprobe pair */
+#define REMOTE_EVENT	0x20U
+/* Every event but mpx_pkey; mpx_remote where the module has it. */
+#define DEFAULT_EVENTS	(0xfU | REMOTE_EVENT)
 /* A comm holds at most 15 newlines; each splits an event's line. */
 #define MAX_JOINS	15
 /*
@@ -45,18 +52,15 @@
  */
 #define POLL_MAX_S	1.0
 
-static const char *const tracefs_roots[] = {
-	"/sys/kernel/tracing",
-	"/sys/kernel/debug/tracing",
-};
-
 static const char *const event_names[NR_EVENTS] = {
 	"mpx_enter", "mpx_exit", "mpx_key", "mpx_violation", "mpx_pkey",
+	"mpx_remote",
 };
 
 struct watch {
 	/* options */
 	unsigned int events;	/* bit n: event_names[n] */
+	bool asked;		/* events named by --event, not the default */
 	long pid;		/* -1: every process */
 	long long key;		/* -1: every key */
 	bool json;
@@ -64,7 +68,7 @@ struct watch {
 	double timeout;		/* 0: none */
 	/* state */
 	const char *root;	/* the tracefs mount */
-	char inst[PATH_MAX];	/* our instance; empty until made */
+	struct mpx_instance inst;	/* ours; empty path until made */
 	unsigned int enabled;	/* events enabled in it */
 	int fd;			/* its trace_pipe */
 	unsigned long seen;	/* events printed */
@@ -87,10 +91,13 @@ const char watch_usage[] =
 "--timeout seconds, or SIGINT (Ctrl-C), SIGTERM or SIGHUP. Needs root.\n"
 "\n"
 "Options:\n"
-"  -e, --event NAME  only the event NAME: enter, exit, key, violation, or\n"
-"                    pkey (pkey_alloc/free/mprotect of any process)\n"
-"                    (repeatable, or comma-separated); default all four\n"
-"  -p, --pid PID     only events of process PID (mpx_key: of its keys)\n"
+"  -e, --event NAME  only the event NAME: enter, exit, key, violation,\n"
+"                    remote (another process's access to a protected\n"
+"                    region), or pkey (pkey_alloc/free/mprotect of any\n"
+"                    process) (repeatable, or comma-separated); default\n"
+"                    all but pkey\n"
+"  -p, --pid PID     only events of process PID (mpx_key: of its keys;\n"
+"                    mpx_remote: as the accessor or the target)\n"
 "  -k, --key KEY     only events whose key field is KEY\n"
 "  -j, --json        one JSON object per line instead of text\n"
 "  -c, --count N     stop after N events\n"
@@ -222,7 +229,8 @@ static int watch_options(struct watch *w, int argc, char **argv)
 			argv[optind]);
 		goto usage;
 	}
-	if (!w->events)
+	w->asked = w->events;
+	if (!w->asked)
 		w->events = DEFAULT_EVENTS;
 	if (w->key >= 0 && w->events & PKEY_EVENT) {
 		fputs("mpxctl: --key does not apply to pkey events\n", stderr);
@@ -234,61 +242,39 @@ usage:
 	return 2;
 }
 
-/* Write @val to @dir/@file; 0 or -1 with errno set. */
-static int write_file(const char *dir, const char *file, const char *val)
-{
-	char path[PATH_MAX + 64];
-	ssize_t n = strlen(val);
-	int fd, err;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (write(fd, val, n) != n) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return close(fd);
-}
-
 static int event_write(struct watch *w, int i, const char *file,
 		       const char *val)
 {
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), "events/mpx/%s/%s", event_names[i], file);
-	if (!write_file(w->inst, rel, val))
+	if (!mpx_instance_event_write(&w->inst, event_names[i], file, val))
 		return 0;
-	fprintf(stderr, "mpxctl: writing '%s' to %s/%s: %m\n", val, w->inst,
-		rel);
+	if (errno == ENOENT)
+		fprintf(stderr, "mpxctl: this mpx module has no %s event\n",
+			event_names[i]);
+	else
+		fprintf(stderr, "mpxctl: writing '%s' to %s/events/mpx/%s/%s: %m\n",
+			val, w->inst.path, event_names[i], file);
 	return -1;
 }
 
-/* The tracefs mount, and the mpx events in it. */
+/*
+ * The tracefs mount, and the mpx events in it. Events the user did not
+ * ask for by name are left out where the module lacks them.
+ */
 static int find_tracefs(struct watch *w)
 {
 	char path[PATH_MAX];
 	struct stat st;
-	size_t i;
+	int i;
 
-	for (i = 0; i < sizeof(tracefs_roots) / sizeof(*tracefs_roots); i++) {
-		snprintf(path, sizeof(path), "%s/instances", tracefs_roots[i]);
-		if (!stat(path, &st)) {
-			w->root = tracefs_roots[i];
-			break;
-		}
-		if (errno != ENOENT) {
-			fprintf(stderr, "mpxctl: %s: %m%s\n", path,
-				errno == EACCES ? " (watching needs root)" : "");
-			return -1;
-		}
+	w->root = mpx_tracefs_root();
+	if (!w->root && errno == ENOENT) {
+		fputs("mpxctl: no tracefs: mount -t tracefs nodev /sys/kernel/tracing\n",
+		      stderr);
+		return -1;
 	}
 	if (!w->root) {
-		fprintf(stderr, "mpxctl: no tracefs: mount -t tracefs nodev %s\n",
-			tracefs_roots[0]);
+		fprintf(stderr, "mpxctl: tracefs: %m%s\n",
+			errno == EACCES ? " (watching needs root)" : "");
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/events/mpx", w->root);
@@ -296,6 +282,12 @@ static int find_tracefs(struct watch *w)
 		fprintf(stderr, "mpxctl: %s: %m%s\n", path, errno == ENOENT ?
 			" (is the mpx module loaded?)" : "");
 		return -1;
+	}
+	for (i = 0; i < NR_EVENTS && !w->asked; i++) {
+		snprintf(path, sizeof(path), "%s/events/mpx/%s", w->root,
+			 event_names[i]);
+		if (w->events & 1U << i && stat(path, &st) && errno == ENOENT)
+			w->events &= ~(1U << i);
 	}
 	return 0;
 }
@@ -319,34 +311,37 @@ static void set_options(struct watch *w)
 	size_t i;
 
 	for (i = 0; i < sizeof(opts) / sizeof(*opts); i++)
-		write_file(w->inst, opts[i][0], opts[i][1]);
+		mpx_instance_write(&w->inst, opts[i][0], opts[i][1]);
 }
 
 static int make_instance(struct watch *w)
 {
-	char path[PATH_MAX];
+	char name[32];
 
-	snprintf(path, sizeof(path), "%s/instances/mpxctl-%d", w->root,
-		 (int)getpid());
-	if (mkdir(path, 0700)) {
-		fprintf(stderr, "mpxctl: mkdir %s: %m%s\n", path,
+	snprintf(name, sizeof(name), "mpxctl-%d", (int)getpid());
+	if (mpx_instance_make(&w->inst, w->root, name)) {
+		fprintf(stderr, "mpxctl: mkdir %s/instances/%s: %m%s\n",
+			w->root, name,
 			errno == EEXIST ? " (left by a killed watcher? rmdir it)" :
 			errno == EACCES || errno == EPERM ?
 			" (watching needs root)" : "");
 		return -1;
 	}
-	strcpy(w->inst, path);
 	set_options(w);
 	return 0;
 }
 
-/* The tracefs filter for --pid and --key, or "" for none. */
-static void make_filter(const struct watch *w, char *buf, size_t size)
+/* The tracefs filter of event @i for --pid and --key, or "" for none. */
+static void make_filter(const struct watch *w, int i, char *buf,
+			size_t size)
 {
 	int n = 0;
 
 	buf[0] = '\0';
-	if (w->pid >= 0)
+	if (w->pid >= 0 && 1U << i == REMOTE_EVENT)
+		n = snprintf(buf, size, "(pid == %ld || target_pid == %ld)",
+			     w->pid, w->pid);
+	else if (w->pid >= 0)
 		n = snprintf(buf, size, "pid == %ld", w->pid);
 	if (w->key >= 0)
 		snprintf(buf + n, size - n, "%skey == %lld", n ? " && " : "",
@@ -355,13 +350,13 @@ static void make_filter(const struct watch *w, char *buf, size_t size)
 
 static int enable_events(struct watch *w)
 {
-	char filter[64];
+	char filter[96];
 	int i;
 
-	make_filter(w, filter, sizeof(filter));
 	for (i = 0; i < NR_EVENTS; i++) {
 		if (!(w->events & 1U << i))
 			continue;
+		make_filter(w, i, filter, sizeof(filter));
 		if (filter[0] && event_write(w, i, "filter", filter))
 			return -1;
 		if (event_write(w, i, "enable", "1"))
@@ -374,18 +369,13 @@ static int enable_events(struct watch *w)
 /* mpx_enter/mpx_exit are silent while the module parameter forbids them. */
 static void check_probes(const struct watch *w)
 {
-	char val = 0;
-	int fd;
+	char val[8];
 
-	if (!(w->events & ENTER_EXIT))
+	if (!(w->events & ENTER_EXIT) || mpx_param("probes", val, sizeof(val)))
 		return;
-	fd = open(PROBES_PARAM, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (read(fd, &val, 1) == 1 && (val == 'N' || val == '0'))
-		fprintf(stderr, "mpxctl: warning: %s is off: no mpx_enter/mpx_exit\n",
-			PROBES_PARAM);
-	close(fd);
+	if (val[0] == 'N' || val[0] == '0')
+		fprintf(stderr, "mpxctl: warning: %sprobes is off: no mpx_enter/mpx_exit\n",
+			MPX_PARAM_DIR);
 }
 
 static int watch_setup(struct watch *w)
@@ -394,7 +384,7 @@ static int watch_setup(struct watch *w)
 
 	if (find_tracefs(w) || make_instance(w) || enable_events(w))
 		return -1;
-	snprintf(path, sizeof(path), "%s/trace_pipe", w->inst);
+	snprintf(path, sizeof(path), "%s/trace_pipe", w->inst.path);
 	w->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (w->fd < 0) {
 		fprintf(stderr, "mpxctl: %s: %m\n", path);
@@ -403,7 +393,7 @@ static int watch_setup(struct watch *w)
 	check_probes(w);
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "mpxctl: watching in %s; Ctrl-C stops\n",
-			w->inst);
+			w->inst.path);
 	return 0;
 }
 
@@ -420,11 +410,20 @@ static int watch_teardown(struct watch *w)
 			ret = -1;
 	if (w->fd >= 0)
 		close(w->fd);
-	if (w->inst[0] && rmdir(w->inst)) {
-		fprintf(stderr, "mpxctl: rmdir %s: %m\n", w->inst);
+	if (mpx_instance_remove(&w->inst)) {
+		fprintf(stderr, "mpxctl: rmdir %s: %m\n", w->inst.path);
 		ret = -1;
 	}
 	return ret;
+}
+
+/* Is @pid the event's pid, or for mpx_remote its target_pid? */
+static bool pid_matches(const struct mpx_event *ev, long pid)
+{
+	const struct mpx_field *f = mpx_event_field(ev, "pid");
+	const struct mpx_field *t = mpx_event_field(ev, "target_pid");
+
+	return (f && f->i == pid) || (t && t->i == pid);
 }
 
 static void watch_emit(struct watch *w, const struct mpx_event *ev)
@@ -432,8 +431,7 @@ static void watch_emit(struct watch *w, const struct mpx_event *ev)
 	const struct mpx_field *f;
 
 	/* The kernel filtered already; this guards the output anyway. */
-	f = mpx_event_field(ev, "pid");
-	if (w->pid >= 0 && (!f || f->i != w->pid))
+	if (w->pid >= 0 && !pid_matches(ev, w->pid))
 		return;
 	f = mpx_event_field(ev, "key");
 	if (w->key >= 0 && (!f || f->u != (unsigned long long)w->key))
@@ -552,7 +550,7 @@ static int watch_read(struct watch *w)
 			return 0;
 		if (n < 0) {
 			fprintf(stderr, "mpxctl: reading %s/trace_pipe: %m\n",
-				w->inst);
+				w->inst.path);
 			return -1;
 		}
 		if (!n)
@@ -564,33 +562,28 @@ static int watch_read(struct watch *w)
 }
 
 /*
- * Are our events still enabled? Unloading the module removes them from
- * tracefs (the enabled events do not pin it), and a reload brings them
- * back disabled; someone may also disable them by hand.
+ * Are our events still enabled? They pin the module, so it stays; but
+ * someone may disable them by hand, and a forced unload (rmmod -f)
+ * would remove them from tracefs.
  */
 static bool events_lost(struct watch *w)
 {
-	char path[PATH_MAX + 64], val;
-	int i, fd;
+	int i, on;
 
 	for (i = 0; i < NR_EVENTS; i++) {
 		if (!(w->enabled & 1U << i))
 			continue;
-		snprintf(path, sizeof(path), "%s/events/mpx/%s/enable",
-			 w->inst, event_names[i]);
-		val = 0;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (read(fd, &val, 1) != 1)
-				val = 0;
-			close(fd);
-		}
-		if (val == '1')
+		on = mpx_instance_event_enabled(&w->inst, event_names[i]);
+		if (on == 1)
 			continue;
-		fprintf(stderr, "mpxctl: %s is %s (mpx module unloaded?)\n",
-			event_names[i], fd < 0 ? "gone" : "disabled");
-		if (fd < 0)
+		if (on < 0) {
+			fprintf(stderr, "mpxctl: %s is gone (mpx module forced out?)\n",
+				event_names[i]);
 			w->enabled = 0;	/* nothing left to disable */
+		} else {
+			fprintf(stderr, "mpxctl: %s is disabled (by someone else)\n",
+				event_names[i]);
+		}
 		return true;
 	}
 	return false;
