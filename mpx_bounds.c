@@ -274,6 +274,22 @@ static int mpx_bnd_match(const struct mpx_bndstate *st, unsigned long addr,
 	return -1;
 }
 
+/*
+ * Read the calling thread's state into @st and find the register holding
+ * [addr, addr + len): its number, -ENOENT when none does, or the error of
+ * reading.
+ */
+static int mpx_bnd_lookup(struct mpx_bndstate *st, unsigned long addr,
+			  int len)
+{
+	int ret = mpx_bnd_access(st, false);
+
+	if (ret)
+		return ret;
+	ret = mpx_bnd_match(st, addr, len);
+	return ret < 0 ? -ENOENT : ret;
+}
+
 /**
  * mpx_bnd_find() - the calling thread's register holding a region
  * @addr: start of the region
@@ -305,12 +321,9 @@ int mpx_bnd_load(unsigned long addr, int len)
 	struct mpx_bndstate st;
 	int i, ret;
 
-	ret = mpx_bnd_access(&st, false);
-	if (ret)
-		return ret;
-	i = mpx_bnd_match(&st, addr, len);
-	if (i >= 0)
-		return i;
+	i = mpx_bnd_lookup(&st, addr, len);
+	if (i != -ENOENT)
+		return i;	/* already loaded, or an error */
 	for (i = 0; i < MPX_NR_BND; i++)
 		if (!st.bnd[i].lower && !st.bnd[i].upper)
 			break;
@@ -336,14 +349,11 @@ int mpx_bnd_move(unsigned long addr, int len, unsigned long new_addr,
 		 int new_len)
 {
 	struct mpx_bndstate st;
-	int i, ret;
+	int i;
 
-	ret = mpx_bnd_access(&st, false);
-	if (ret)
-		return ret;
-	i = mpx_bnd_match(&st, addr, len);
+	i = mpx_bnd_lookup(&st, addr, len);
 	if (i < 0)
-		return 0;
+		return i == -ENOENT ? 0 : i;
 	st.bnd[i].lower = new_addr;
 	st.bnd[i].upper = mpx_upper(new_addr, new_len);
 	return mpx_bnd_access(&st, true);
@@ -361,14 +371,11 @@ int mpx_bnd_move(unsigned long addr, int len, unsigned long new_addr,
 int mpx_bnd_unload(unsigned long addr, int len)
 {
 	struct mpx_bndstate st;
-	int i, ret;
+	int i;
 
-	ret = mpx_bnd_access(&st, false);
-	if (ret)
-		return ret;
-	i = mpx_bnd_match(&st, addr, len);
+	i = mpx_bnd_lookup(&st, addr, len);
 	if (i < 0)
-		return 0;
+		return i == -ENOENT ? 0 : i;
 	st.bnd[i].lower = 0;
 	st.bnd[i].upper = 0;
 	for (i = 0; i < MPX_NR_BND; i++)

@@ -62,6 +62,14 @@ enum mpx_remote_path {
 
 #include "mpx_probe.h"
 
+/* The calling task (fields pid, tid, comm), recorded by most events. */
+#define MPX_TASK_ASSIGN						\
+	do {							\
+		__entry->pid = task_tgid_nr(current);		\
+		__entry->tid = task_pid_nr(current);		\
+		memcpy(__entry->comm, current->comm, TASK_COMM_LEN); \
+	} while (0)
+
 TRACE_DEFINE_ENUM(MPX_OP_CREATE);
 TRACE_DEFINE_ENUM(MPX_OP_SET);
 TRACE_DEFINE_ENUM(MPX_OP_GET);
@@ -149,9 +157,7 @@ TRACE_EVENT_FN(mpx_enter,
 		__field(int, op)
 	),
 	TP_fast_assign(
-		__entry->pid = task_tgid_nr(current);
-		__entry->tid = task_pid_nr(current);
-		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		MPX_TASK_ASSIGN;
 		__entry->addr = addr;
 		__entry->len = len;
 		__entry->key = key;
@@ -184,9 +190,7 @@ TRACE_EVENT_FN(mpx_exit,
 		__field(u64, latency)
 	),
 	TP_fast_assign(
-		__entry->pid = task_tgid_nr(current);
-		__entry->tid = task_pid_nr(current);
-		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		MPX_TASK_ASSIGN;
 		__entry->op = op;
 		__entry->key = key;
 		__entry->ret = ret;
@@ -262,9 +266,7 @@ TRACE_EVENT_FN(mpx_violation,
 		__field(int, source)
 	),
 	TP_fast_assign(
-		__entry->pid = task_tgid_nr(current);
-		__entry->tid = task_pid_nr(current);
-		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		MPX_TASK_ASSIGN;
 		__entry->key = key;
 		__entry->addr = addr;
 		__entry->lower = lower;
@@ -307,9 +309,7 @@ TRACE_EVENT_FN(mpx_pkey,
 		__field(long, ret)
 	),
 	TP_fast_assign(
-		__entry->pid = task_tgid_nr(current);
-		__entry->tid = task_pid_nr(current);
-		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		MPX_TASK_ASSIGN;
 		__entry->call = call;
 		__entry->pkey = pkey;
 		__entry->addr = addr;
@@ -365,9 +365,7 @@ TRACE_EVENT_FN(mpx_remote,
 		__field(u8, denied)
 	),
 	TP_fast_assign(
-		__entry->pid = task_tgid_nr(current);
-		__entry->tid = task_pid_nr(current);
-		memcpy(__entry->comm, current->comm, TASK_COMM_LEN);
+		MPX_TASK_ASSIGN;
 		__entry->target_pid = target;
 		__entry->key = key;
 		__entry->addr = addr;
