@@ -331,7 +331,8 @@ int mpx_bnd_load(unsigned long addr, int len)
 		return -EBUSY;
 	st.bnd[i].lower = addr;
 	st.bnd[i].upper = mpx_upper(addr, len);
-	st.csr.bndcfgu = MPX_BNDCFG_ENABLE | MPX_BNDCFG_PRESERVE;
+	/* Keep what is not ours: a bound-directory base the thread set. */
+	st.csr.bndcfgu |= MPX_BNDCFG_ENABLE | MPX_BNDCFG_PRESERVE;
 	ret = mpx_bnd_access(&st, true);
 	return ret ?: i;
 }
@@ -364,7 +365,8 @@ int mpx_bnd_move(unsigned long addr, int len, unsigned long new_addr,
  * @addr: start of the region
  * @len: its length
  *
- * Clears BNDCFGU (MPX off for the thread) when no register is left in use.
+ * Clears BNDCFGU.EN and BNDPRESERVE (MPX off for the thread) when no register
+ * is left in use; a bound-directory base stays.
  *
  * Return: 0, also when no register of the calling thread holds the region.
  */
@@ -382,7 +384,7 @@ int mpx_bnd_unload(unsigned long addr, int len)
 		if (st.bnd[i].lower || st.bnd[i].upper)
 			break;
 	if (i == MPX_NR_BND)
-		st.csr.bndcfgu = 0;
+		st.csr.bndcfgu &= ~(MPX_BNDCFG_ENABLE | MPX_BNDCFG_PRESERVE);
 	return mpx_bnd_access(&st, true);
 }
 

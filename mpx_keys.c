@@ -317,7 +317,7 @@ static void mpx_mm_reclaim(struct mpx_mm *mmx)
 		kfree_rcu(k, rcu);
 		atomic_dec(&mpx_nr_keys);
 	}
-	mmx->nr_keys = 0;
+	WRITE_ONCE(mmx->nr_keys, 0);
 	atomic_sub(mmx->nr_enabled, &mpx_nr_enabled);
 	mmx->nr_enabled = 0;
 	mpx_spans_publish(mmx, NULL);
@@ -457,7 +457,7 @@ int mpx_key_create(unsigned long addr, int len)
 	}
 	k->id = id;
 	xa_store(&mmx->keys, id, k, GFP_KERNEL_ACCOUNT);
-	mmx->nr_keys++;
+	WRITE_ONCE(mmx->nr_keys, mmx->nr_keys + 1);
 	atomic_inc(&mpx_nr_keys);
 	mpx_key_event(k, MPX_KEY_CREATED, -1);
 	ret = id;
@@ -530,7 +530,9 @@ static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 			mpx_bnd_move(r->addr, r->len, old.addr, old.len);
 		return -ENOMEM;
 	}
-	mpx_key_event(k, MPX_KEY_SET, mpx_bnd_find(k->addr, k->len));
+	/* Reading the registers costs an XSAVE: only for a consumer. */
+	if (trace_mpx_key_enabled())
+		mpx_key_event(k, MPX_KEY_SET, mpx_bnd_find(k->addr, k->len));
 	return 0;
 }
 
@@ -635,7 +637,7 @@ static int mpx_do_free(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 	xa_erase(&mmx->keys, k->id);
 	mpx_key_event(k, MPX_KEY_FREED, -1);
 	kfree_rcu(k, rcu);
-	mmx->nr_keys--;
+	WRITE_ONCE(mmx->nr_keys, mmx->nr_keys - 1);
 	atomic_dec(&mpx_nr_keys);
 	return 0;
 }
@@ -665,14 +667,23 @@ int mpx_key_check(unsigned int key, unsigned long addr, int len)
 }
 
 /**
- * mpx_mm_has_keys() - has @mm ever created a key (and not gone away)?
+ * mpx_mm_has_keys() - does @mm hold a key now?
  * @mm: an address space
  *
  * Safe with interrupts off (RCU only).
+ *
+ * Return: true when @mm holds at least one key.
  */
 bool mpx_mm_has_keys(struct mm_struct *mm)
 {
-	return mpx_mm_lookup(mm);
+	struct mpx_mm *mmx;
+	bool ret;
+
+	rcu_read_lock();
+	mmx = mpx_mm_lookup(mm);
+	ret = mmx && READ_ONCE(mmx->nr_keys);
+	rcu_read_unlock();
+	return ret;
 }
 
 /**
