@@ -102,22 +102,28 @@ MODULE_PARM_DESC(max_keys,
 		 "Keys one process may hold (default 1024, 1..65536)");
 
 /**
- * struct mpx_span - a stretch of address space that enabled keys guard
+ * struct mpx_span - an enabled key's region
  * @start: its first byte
  * @end: one past its last byte
- * @key: a key guarding @start (the lowest region's)
+ * @maxend: the largest @end of this span and all before it
+ * @key: the key
  */
 struct mpx_span {
 	unsigned long start;
 	unsigned long end;
+	unsigned long maxend;
 	u32 key;
 };
 
 /**
- * struct mpx_spans - the enabled regions of an address space, merged
- * @nr: spans in @span, sorted by @start, disjoint and not adjacent
- * @rcu: for kfree_rcu()
+ * struct mpx_spans - the enabled regions of an address space
+ * @nr: spans in @span, sorted by @start, then @end
+ * @rcu: for kvfree_rcu()
  * @span: the spans
+ *
+ * Regions may overlap. @maxend never decreases along the array, so the
+ * first span that ends after an address is found by binary search, and
+ * an exact region by binary search on @start.
  */
 struct mpx_spans {
 	unsigned int nr;
@@ -203,19 +209,21 @@ static int mpx_span_cmp(const void *a, const void *b)
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
 	return 0;
 }
 
 /*
  * Rebuild @mmx's spans from its enabled keys (under mmx->lock): sort the
- * regions, then merge those that overlap or touch. O(n log n) in the
- * enabled keys, on ENABLE, DISABLE and SET of an enabled key only. On
+ * regions and compute the running maximum of their ends. O(n log n) in
+ * the enabled keys, on ENABLE, DISABLE and SET of an enabled key only. On
  * failure (ENOMEM) the old spans stay.
  */
 static int mpx_spans_rebuild(struct mpx_mm *mmx)
 {
 	struct mpx_spans *sp = NULL;
-	struct mpx_span *out;
+	unsigned long maxend = 0;
 	struct mpx_key *k;
 	unsigned long id;
 	unsigned int i, n = 0;
@@ -235,14 +243,11 @@ static int mpx_spans_rebuild(struct mpx_mm *mmx)
 			n++;
 		}
 		sort(sp->span, n, sizeof(sp->span[0]), mpx_span_cmp, NULL);
-		out = sp->span;
-		for (i = 1; i < n; i++) {
-			if (sp->span[i].start <= out->end)
-				out->end = max(out->end, sp->span[i].end);
-			else
-				*++out = sp->span[i];
+		for (i = 0; i < n; i++) {
+			maxend = max(maxend, sp->span[i].end);
+			sp->span[i].maxend = maxend;
 		}
-		sp->nr = n ? out - sp->span + 1 : 0;
+		sp->nr = n;
 	}
 	mpx_spans_publish(mmx, sp);
 	return 0;
@@ -687,35 +692,43 @@ bool mpx_mm_has_keys(struct mm_struct *mm)
 }
 
 /**
- * mpx_key_by_bounds() - the key of @mm guarding exactly [lower, upper]
+ * mpx_key_by_bounds() - the enabled key of @mm guarding exactly [lower, upper]
  * @mm: an address space
  * @lower: first byte of the region
  * @upper: last byte of the region
  *
- * Safe with interrupts off (RCU only); at most max_keys steps.
+ * Safe with interrupts off (RCU only); O(log n) in the enabled keys.
  *
- * Return: the key, or 0 when there is none.
+ * Return: the key (one of them, when several have that region), or 0 when
+ * no enabled key has that region.
  */
 u32 mpx_key_by_bounds(struct mm_struct *mm, unsigned long lower,
 		      unsigned long upper)
 {
+	const struct mpx_spans *sp;
 	struct mpx_mm *mmx;
-	struct mpx_key *k;
-	unsigned long id;
+	unsigned int lo, hi, mid;
 	u32 key = 0;
 
 	rcu_read_lock();
 	mmx = mpx_mm_lookup(mm);
-	if (mmx) {
-		xa_for_each(&mmx->keys, id, k) {
-			unsigned long addr = READ_ONCE(k->addr);
-
-			if (addr == lower &&
-			    addr + READ_ONCE(k->len) - 1 == upper) {
-				key = id;
-				break;
-			}
+	sp = mmx ? rcu_dereference(mmx->spans) : NULL;
+	if (sp && upper != ULONG_MAX) {
+		/* The first span not below (lower, upper + 1) in their order. */
+		lo = 0;
+		hi = sp->nr;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (sp->span[mid].start < lower ||
+			    (sp->span[mid].start == lower &&
+			     sp->span[mid].end <= upper))
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
+		if (lo < sp->nr && sp->span[lo].start == lower &&
+		    sp->span[lo].end == upper + 1)
+			key = sp->span[lo].key;
 	}
 	rcu_read_unlock();
 	return key;
@@ -747,12 +760,17 @@ bool mpx_keys_protected(struct mm_struct *mm, unsigned long addr,
 	mmx = mpx_mm_lookup(mm);
 	sp = mmx ? rcu_dereference(mmx->spans) : NULL;
 	if (sp) {
-		/* The first span that ends after addr. */
+		/*
+		 * The first span whose running maximum end passes addr ends
+		 * after addr itself, and every span before it ends at or
+		 * before addr; the spans after it start no lower. So it is
+		 * the one the access meets first, if it meets any.
+		 */
 		lo = 0;
 		hi = sp->nr;
 		while (lo < hi) {
 			mid = lo + (hi - lo) / 2;
-			if (sp->span[mid].end <= addr)
+			if (sp->span[mid].maxend <= addr)
 				lo = mid + 1;
 			else
 				hi = mid;
