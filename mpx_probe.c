@@ -28,8 +28,8 @@
  * mpx_pkey follows the same pattern for the real pkey_alloc, pkey_free and
  * pkey_mprotect syscalls of every process, so that a monitor sees
  * protection-key changes on CPUs without MPX too: a kretprobe on each
- * syscall's x86-64 entry point records the arguments from the user
- * registers it is given and emits the event with the result.
+ * syscall's x86-64 and ia32 entry points records the arguments from the
+ * user registers it is given and emits the event with the result.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -145,16 +145,28 @@ static void mpx_probe_disarm(void)
 	mpx_probes = NULL;
 }
 
-/* One kretprobe on a pkey syscall. */
+/* One kretprobe on a pkey syscall entry point. */
 struct mpx_pkey_probe {
 	struct kretprobe krp;
 	int call;
 };
 
-static const char * const mpx_pkey_syms[] = {
-	[MPX_PKEY_ALLOC] = "__x64_sys_pkey_alloc",
-	[MPX_PKEY_FREE] = "__x64_sys_pkey_free",
-	[MPX_PKEY_MPROTECT] = "__x64_sys_pkey_mprotect",
+/*
+ * The entry points of the three syscalls, for 64-bit callers and, through
+ * the ia32 entry, for 32-bit ones: each takes the user registers as its
+ * argument 0, with the syscall's arguments where that ABI puts them.
+ */
+static const struct {
+	const char *symbol;
+	int call;
+	bool ia32;
+} mpx_pkey_syms[] = {
+	{ "__x64_sys_pkey_alloc", MPX_PKEY_ALLOC, false },
+	{ "__x64_sys_pkey_free", MPX_PKEY_FREE, false },
+	{ "__x64_sys_pkey_mprotect", MPX_PKEY_MPROTECT, false },
+	{ "__ia32_sys_pkey_alloc", MPX_PKEY_ALLOC, true },
+	{ "__ia32_sys_pkey_free", MPX_PKEY_FREE, true },
+	{ "__ia32_sys_pkey_mprotect", MPX_PKEY_MPROTECT, true },
 };
 
 /* Armed pkey probes, NULL where disarmed (or the symbol is missing). */
@@ -166,7 +178,6 @@ struct mpx_pkey_args {
 	unsigned long arg[4];
 };
 
-/* The x86-64 syscall wrappers take the user registers as argument 0. */
 static int mpx_pkey_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	const struct pt_regs *uregs =
@@ -177,6 +188,21 @@ static int mpx_pkey_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	a->arg[1] = uregs->si;
 	a->arg[2] = uregs->dx;
 	a->arg[3] = uregs->r10;
+	return 0;
+}
+
+/* 32-bit callers: arguments in ebx, ecx, edx, esi (zero-extended). */
+static int mpx_pkey_entry32(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	const struct pt_regs *uregs =
+		(const struct pt_regs *)regs_get_kernel_argument(regs, 0);
+	struct mpx_pkey_args *a = (struct mpx_pkey_args *)ri->data;
+
+	a->arg[0] = (u32)uregs->bx;
+	a->arg[1] = (u32)uregs->cx;
+	a->arg[2] = (u32)uregs->dx;
+	a->arg[3] = (u32)uregs->si;
 	return 0;
 }
 
@@ -229,15 +255,17 @@ static int mpx_pkey_arm(void)
 			mpx_pkey_disarm();
 			return -ENOMEM;
 		}
-		p->call = i;
-		p->krp.kp.symbol_name = mpx_pkey_syms[i];
-		p->krp.entry_handler = mpx_pkey_entry;
+		p->call = mpx_pkey_syms[i].call;
+		p->krp.kp.symbol_name = mpx_pkey_syms[i].symbol;
+		p->krp.entry_handler = mpx_pkey_syms[i].ia32 ?
+				       mpx_pkey_entry32 : mpx_pkey_entry;
 		p->krp.handler = mpx_pkey_ret;
 		p->krp.data_size = sizeof(struct mpx_pkey_args);
 		p->krp.maxactive = MPX_KRETPROBE_MAXACTIVE;
 		ret = register_kretprobe(&p->krp);
 		if (ret) {
-			pr_warn("no probe on %s: %d\n", mpx_pkey_syms[i], ret);
+			pr_warn("no probe on %s: %d\n", mpx_pkey_syms[i].symbol,
+				ret);
 			kfree(p);
 			continue;
 		}
