@@ -40,7 +40,8 @@ static __thread volatile int trap_count;
 static __thread siginfo_t trap_info;
 __thread void *resume_ip;
 
-static inline void segv_handler(int sig, siginfo_t *si, void *uc_)
+static inline void segv_handler(int sig __attribute__((unused)), siginfo_t *si,
+				void *uc_)
 {
 	ucontext_t *uc = uc_;
 

@@ -3,14 +3,9 @@
  * mpx_bounds_test - hardware mode: keys in the BND registers and #BR.
  *
  * Every test needs hardware mode (a CPU with MPX, QEMU -cpu max) and is
- * skipped, saying so, in software mode. Bound registers are read with
- * bndmov into a register-addressed buffer: QEMU 7.2 mis-decodes bndmov
- * stores with an 8-bit displacement.
- *
- * A violation is provoked with one bndcl/bndcu/bndcn; the SIGSEGV handler
- * records the siginfo and resumes after the instruction by editing the
- * saved RIP, so that sigreturn restores the thread's MPX state (a
- * siglongjmp would leave it in the init state the kernel gives handlers).
+ * skipped, saying so, in software mode. How registers are read (XSAVE)
+ * and violations provoked and caught (one bndcl/bndcu/bndcn, a SIGSEGV
+ * handler that resumes after it) is mpx_bnd.h's business.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,9 +24,9 @@
 #include "libmpx.h"
 #include "mpx_sysfs.h"
 #include "mpx_bnd.h"
+#include "mpx_worker.h"
 
 #define FPU_MEMORY	"/sys/module/mpx/parameters/fpu_memory"
-#define EXEC_CHILD	"--exec-child"
 
 #define REQUIRE_HW() do {						\
 	if (!hw_mode())							\
@@ -257,12 +252,12 @@ TEST(saved_xstate_path)
 	REQUIRE_HW();
 	if (before < 0)
 		SKIP(return, "no %s", STATE_FILE);
-	ASSERT_EQ(0, write_str(FPU_MEMORY, "1"));
+	ASSERT_EQ(0, mpx_write_str(FPU_MEMORY, "1"));
 	p = map_pages(1);
 	ASSERT_NE(NULL, p);
 	catch_segv();
 	reg = enable_key(p, getpagesize(), &key);
-	EXPECT_EQ(0, write_str(FPU_MEMORY, "0"));
+	EXPECT_EQ(0, mpx_write_str(FPU_MEMORY, "0"));
 	ASSERT_EQ(0, reg);
 	EXPECT_LT(before + 2, state_value("fpu_memory"));
 	bnd_get(0, &b);
@@ -271,9 +266,9 @@ TEST(saved_xstate_path)
 	bndcu(0, (unsigned long)p + getpagesize());
 	EXPECT_BNDERR((unsigned long)p + getpagesize(),
 		      (unsigned long)p, (unsigned long)p + getpagesize() - 1);
-	ASSERT_EQ(0, write_str(FPU_MEMORY, "1"));
+	ASSERT_EQ(0, mpx_write_str(FPU_MEMORY, "1"));
 	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_DISABLE));
-	EXPECT_EQ(0, write_str(FPU_MEMORY, "0"));
+	EXPECT_EQ(0, mpx_write_str(FPU_MEMORY, "0"));
 	bnd_get(0, &b);
 	EXPECT_EQ(0, b.lower);
 	EXPECT_EQ(0, b.upper);
@@ -282,7 +277,7 @@ TEST(saved_xstate_path)
 static volatile int handler_status = -1;
 static unsigned int handler_key;
 
-static void usr1_handler(int sig)
+static void usr1_handler(int sig __attribute__((unused)))
 {
 	handler_status = mpx(NULL, 0, handler_key, MPX_OP_GET);
 }
@@ -317,21 +312,33 @@ static void *thread_look(void *arg)
 	return NULL;
 }
 
+/*
+ * Disable @key, start @fn(@arg) in a new thread, enable @key again, then
+ * let the thread past @bar (it waits there first) and join it: the thread
+ * is older than the key's ENABLE.
+ */
+static void run_older_thread(struct __test_metadata *_metadata,
+			     unsigned int key, pthread_barrier_t *bar,
+			     void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+
+	ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_DISABLE));
+	pthread_barrier_init(bar, NULL, 2);
+	ASSERT_EQ(0, pthread_create(&t, NULL, fn, arg));
+	ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_ENABLE));
+	pthread_barrier_wait(bar);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+}
+
 /* A thread that exists when the key is enabled does not get it loaded. */
 TEST_F(bnd, older_thread_sees_enabled_not_loaded)
 {
-	struct thread_view v = { .key = self->key };
 	pthread_barrier_t bar;
-	pthread_t t;
+	struct thread_view v = { .key = self->key, .enabled = &bar };
 
 	REQUIRE_HW();
-	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_DISABLE));
-	pthread_barrier_init(&bar, NULL, 2);
-	v.enabled = &bar;
-	ASSERT_EQ(0, pthread_create(&t, NULL, thread_look, &v));
-	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_ENABLE));
-	pthread_barrier_wait(&bar);
-	ASSERT_EQ(0, pthread_join(t, NULL));
+	run_older_thread(_metadata, self->key, &bar, thread_look, &v);
 	EXPECT_EQ(MPX_STATUS_ENABLED, v.status);
 	EXPECT_EQ(0, v.bnd0.lower);
 	EXPECT_EQ(0, v.bnd0.upper);
@@ -385,19 +392,13 @@ static void *free_own_copy(void *arg)
  */
 TEST_F(bnd, thread_free_releases_its_register)
 {
-	struct shared_region r = { .buf = self->buf, .len = self->len,
-				   .other = self->key, .status_after = -1 };
 	pthread_barrier_t bar;
-	pthread_t t;
+	struct shared_region r = { .enabled = &bar, .buf = self->buf,
+				   .len = self->len, .other = self->key,
+				   .status_after = -1 };
 
 	REQUIRE_HW();
-	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_DISABLE));
-	pthread_barrier_init(&bar, NULL, 2);
-	r.enabled = &bar;
-	ASSERT_EQ(0, pthread_create(&t, NULL, free_own_copy, &r));
-	ASSERT_EQ(0, mpx(NULL, 0, self->key, MPX_OP_ENABLE));
-	pthread_barrier_wait(&bar);
-	ASSERT_EQ(0, pthread_join(t, NULL));
+	run_older_thread(_metadata, self->key, &bar, free_own_copy, &r);
 	EXPECT_EQ(MPX_STATUS_ENABLED, r.status_after);
 	EXPECT_EQ(MPX_NR_BND, r.enabled_after);
 }
@@ -428,7 +429,7 @@ TEST_F(bnd, fork_child_gets_default_br)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
-/* exec starts with MPX off: the child checks, see main(). */
+/* exec starts with MPX off: mpx_worker bounds-exec checks. */
 TEST_F(bnd, exec_resets_registers)
 {
 	int status;
@@ -438,27 +439,14 @@ TEST_F(bnd, exec_resets_registers)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		execl("/proc/self/exe", "mpx_bounds_test", EXEC_CHILD, NULL);
+		worker_exec(WORKER_BOUNDS_EXEC, NULL);
 		_exit(20);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("status %d (20: %s did not run)", WEXITSTATUS(status),
+		       MPX_WORKER);
 }
 
-static int exec_child(void)
-{
-	struct bnd128 b;
-
-	catch_segv();
-	bnd_get(0, &b);
-	bndcu(0, ~0UL);
-	return b.lower || b.upper || trap_count ? 1 : 0;
-}
-
-int main(int argc, char **argv)
-{
-	if (argc > 1 && !strcmp(argv[1], EXEC_CHILD))
-		return exec_child();
-	return test_harness_run(argc, argv);
-}
+TEST_HARNESS_MAIN

@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@
 #include "mpx_bnd.h"
 
 #define PROBES_PARAM	"/sys/module/mpx/parameters/probes"
+#define REMOTE_PARAM	"/sys/module/mpx/parameters/remote"
 #define WAIT_MS		5000	/* for an event or a process */
 #define NR_EVENTS	4
 
@@ -95,67 +97,27 @@ static void sleep_ms(int ms)
 	usleep(ms * 1000);
 }
 
-/* ---- tracefs ---- */
+/* ---- tracefs: instances of our own (mpx_tracefs.h, as mpxctl watch) ---- */
 
-/* The tracefs mount, as mpxctl watch picks it; NULL without one. */
-static const char *tracefs(void)
+static int inst_make(struct mpx_instance *in, const char *tag)
 {
-	if (!access("/sys/kernel/tracing/instances", F_OK))
-		return "/sys/kernel/tracing";
-	if (!access("/sys/kernel/debug/tracing/instances", F_OK))
-		return "/sys/kernel/debug/tracing";
-	return NULL;
-}
-
-struct inst {
-	char path[PATH_MAX];
-	bool made;
-};
-
-static int inst_make(struct inst *in, const char *tag)
-{
-	const char *root = tracefs();
+	const char *root = mpx_tracefs_root();
+	char name[64];
 
 	if (!root)
 		return -1;
-	snprintf(in->path, sizeof(in->path),
-		 "%s/instances/mpx_events_test-%d-%s", root, getpid(), tag);
-	if (mkdir(in->path, 0700))
-		return -1;
-	in->made = true;
-	return 0;
+	snprintf(name, sizeof(name), "mpx_events_test-%d-%s", getpid(), tag);
+	return mpx_instance_make(in, root, name);
 }
 
-static int inst_write(const struct inst *in, const char *rel, const char *val)
+static int inst_enable(const struct mpx_instance *in, const char *event,
+		       bool on)
 {
-	char path[PATH_MAX + 64];
-
-	snprintf(path, sizeof(path), "%s/%s", in->path, rel);
-	return write_str(path, val);
-}
-
-static int inst_enable(const struct inst *in, const char *event, bool on)
-{
-	char rel[64];
-
-	snprintf(rel, sizeof(rel), "events/mpx/%s/enable", event);
-	return inst_write(in, rel, on ? "1" : "0");
-}
-
-/* Disable every mpx event of the instance and remove it. */
-static int inst_remove(struct inst *in)
-{
-	if (!in->made)
-		return 0;
-	inst_write(in, "events/mpx/enable", "0");
-	if (rmdir(in->path))
-		return -1;
-	in->made = false;
-	return 0;
+	return mpx_instance_event_write(in, event, "enable", on ? "1" : "0");
 }
 
 /* The instance's trace (not consumed); malloc'd. */
-static char *inst_trace(const struct inst *in)
+static char *inst_trace(const struct mpx_instance *in)
 {
 	char path[PATH_MAX + 8];
 
@@ -164,7 +126,7 @@ static char *inst_trace(const struct inst *in)
 }
 
 /* The trace once it holds @needle, or as it is after WAIT_MS. */
-static char *inst_trace_wait(const struct inst *in, const char *needle)
+static char *inst_trace_wait(const struct mpx_instance *in, const char *needle)
 {
 	struct timespec start;
 	char *text;
@@ -191,7 +153,6 @@ static int count_of(const char *text, const char *needle)
 
 /* ---- the module ---- */
 
-/* debugfs mpx/state "probes": 1 armed, 0 disarmed, -1 unknown. */
 /* 1 if debugfs says "@which armed", 0 if "disarmed", -1 if neither. */
 static int armed_state(const char *which)
 {
@@ -241,28 +202,28 @@ static const char *self_comm(void)
 /* ---- the event fixture: one instance ("a"), maybe a second ("b") ---- */
 
 FIXTURE(ev) {
-	struct inst a;
-	struct inst b;
+	struct mpx_instance a;
+	struct mpx_instance b;
 	bool probes_off;	/* restore the module parameter */
 	char *text;
 };
 
 FIXTURE_SETUP(ev)
 {
-	ASSERT_NE(NULL, tracefs()) TH_LOG("tracefs is not mounted");
-	ASSERT_EQ(0, inst_make(&self->a, "a")) TH_LOG("%s: %m", self->a.path);
+	ASSERT_NE(NULL, mpx_tracefs_root()) TH_LOG("tracefs is not mounted");
+	ASSERT_EQ(0, inst_make(&self->a, "a")) TH_LOG("instance a: %m");
 }
 
 FIXTURE_TEARDOWN(ev)
 {
-	EXPECT_EQ(0, inst_remove(&self->a));
-	EXPECT_EQ(0, inst_remove(&self->b));
+	EXPECT_EQ(0, mpx_instance_remove(&self->a));
+	EXPECT_EQ(0, mpx_instance_remove(&self->b));
 	if (self->probes_off)
-		EXPECT_EQ(0, write_str(PROBES_PARAM, "1"));
+		EXPECT_EQ(0, mpx_write_str(PROBES_PARAM, "1"));
 	free(self->text);
 }
 
-/* Is @field a field of the event's format file @path? */
+/* Is @field a field in @text, an event's format file? */
 static bool format_has(const char *text, const char *field)
 {
 	const char *p, *semi, *name;
@@ -308,7 +269,7 @@ TEST_F(ev, formats_have_documented_fields)
 		{ "pid", "key", "action", "addr", "len", "bnd" },
 		{ "pid", "key", "addr", "lower", "upper", "source" },
 	};
-	const char *const dirs[] = { tracefs(), self->a.path };
+	const char *const dirs[] = { mpx_tracefs_root(), self->a.path };
 	int i, d;
 
 	/* The check can fail: an undocumented name is not found. */
@@ -370,7 +331,7 @@ TEST_F(ev, probes_across_instances)
 	/* Removing an instance with an enabled event disarms too. */
 	ASSERT_EQ(0, inst_enable(&self->b, "mpx_exit", true));
 	EXPECT_EQ(1, probes_armed());
-	ASSERT_EQ(0, inst_remove(&self->b));
+	ASSERT_EQ(0, mpx_instance_remove(&self->b));
 	EXPECT_EQ(0, probes_armed());
 }
 
@@ -730,8 +691,8 @@ TEST_F(ev, probes_param_forbids_arming)
 	buf = map_pages(1);
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, probes_armed());
-	ASSERT_EQ(0, write_str(PROBES_PARAM, "0")) TH_LOG("%s: %m",
-							  PROBES_PARAM);
+	ASSERT_EQ(0, mpx_write_str(PROBES_PARAM, "0")) TH_LOG("%s: %m",
+							      PROBES_PARAM);
 	self->probes_off = true;
 	ASSERT_EQ(0, inst_enable(&self->a, "mpx_enter", true));
 	ASSERT_EQ(0, inst_enable(&self->a, "mpx_exit", true));
@@ -755,7 +716,7 @@ TEST_F(ev, probes_param_forbids_arming)
 	/* Allowed again, the next consumer arms the pair. */
 	ASSERT_EQ(0, inst_enable(&self->a, "mpx_enter", false));
 	ASSERT_EQ(0, inst_enable(&self->a, "mpx_exit", false));
-	ASSERT_EQ(0, write_str(PROBES_PARAM, "1"));
+	ASSERT_EQ(0, mpx_write_str(PROBES_PARAM, "1"));
 	self->probes_off = false;
 	ASSERT_EQ(0, inst_enable(&self->a, "mpx_enter", true));
 	EXPECT_EQ(1, probes_armed());
@@ -791,7 +752,7 @@ struct watcher {
 	pid_t pid;		/* 0 once reaped */
 	int status;		/* its wait status, once reaped */
 	int out;		/* its stdout */
-	char inst[PATH_MAX];	/* the instance it makes */
+	struct mpx_instance inst;	/* the instance it makes */
 };
 
 FIXTURE(watch) {
@@ -814,8 +775,6 @@ FIXTURE_SETUP(watch)
 /* Kill what is still running, and remove what it left behind. */
 static void watcher_clean(struct watcher *w)
 {
-	char path[PATH_MAX + 32];
-
 	if (w->pid > 0) {
 		kill(w->pid, SIGKILL);
 		waitpid(w->pid, NULL, 0);
@@ -824,11 +783,8 @@ static void watcher_clean(struct watcher *w)
 	if (w->out >= 0)
 		close(w->out);
 	w->out = -1;
-	if (w->inst[0] && !access(w->inst, F_OK)) {
-		snprintf(path, sizeof(path), "%s/events/mpx/enable", w->inst);
-		write_str(path, "0");
-		rmdir(w->inst);
-	}
+	if (w->inst.path[0] && !access(w->inst.path, F_OK))
+		mpx_instance_remove(&w->inst);
 }
 
 static int module_load(const char *ko);
@@ -874,8 +830,8 @@ static int watcher_start(struct watcher *w, const char *mpxctl,
 	}
 	close(fd[1]);
 	w->out = fd[0];
-	snprintf(w->inst, sizeof(w->inst), "%s/instances/mpxctl-%d",
-		 tracefs(), w->pid);
+	snprintf(w->inst.path, sizeof(w->inst.path), "%s/instances/mpxctl-%d",
+		 mpx_tracefs_root(), w->pid);
 	return 0;
 }
 
@@ -900,7 +856,6 @@ static int watcher_wait(struct watcher *w, int ms)
 /* Wait until the watcher enabled @events (NULL-terminated). */
 static int watcher_ready(struct watcher *w, const char *const *events)
 {
-	char path[PATH_MAX + 64], *val;
 	struct timespec start;
 	bool ready = false;
 	int i;
@@ -914,14 +869,9 @@ static int watcher_ready(struct watcher *w, const char *const *events)
 		if (elapsed_ms(&start) > 2 * WAIT_MS)
 			return -1;
 		ready = true;
-		for (i = 0; events[i] && ready; i++) {
-			snprintf(path, sizeof(path),
-				 "%s/events/mpx/%s/enable", w->inst,
-				 events[i]);
-			val = read_all(path);
-			ready = val && val[0] == '1';
-			free(val);
-		}
+		for (i = 0; events[i] && ready; i++)
+			ready = mpx_instance_event_enabled(&w->inst,
+							   events[i]) == 1;
 		if (!ready)
 			sleep_ms(20);
 	}
@@ -951,7 +901,7 @@ static char *watcher_output(struct watcher *w, int ms)
 
 static bool instance_gone(const struct watcher *w)
 {
-	return access(w->inst, F_OK) && errno == ENOENT;
+	return access(w->inst.path, F_OK) && errno == ENOENT;
 }
 
 /* ---- a flat JSON object: {"name":value,...}, values not nested ---- */
@@ -1164,7 +1114,7 @@ TEST_F(watch, json_events_of_a_process)
 	ASSERT_NE(NULL, self->out);
 	EXPECT_EQ(0, watcher_wait(&self->w[0], WAIT_MS));
 	EXPECT_TRUE(instance_gone(&self->w[0])) TH_LOG("%s left behind",
-						       self->w[0].inst);
+						       self->w[0].inst.path);
 	n = split_lines(self->out, lines, 64);
 	for (i = 0; n != 15 && i < n; i++)
 		TH_LOG("line %d: %s", i, lines[i]);
@@ -1298,6 +1248,74 @@ TEST_F(watch, signals_end_it_cleanly)
 	}
 }
 
+/*
+ * Another process reads an enabled key's region: mpx_remote, shown by a
+ * watcher of the target's pid (--pid matches target_pid as well).
+ */
+TEST_F(watch, remote_event_of_a_target)
+{
+	int page = getpagesize(), key, status, n;
+	char pid[16], *lines[8], *policy;
+	const char *const args[] = { "watch", "--json", "--event", "remote",
+			       "--pid", pid, "--count", "1", "--timeout", "20",
+			       NULL };
+	static const char *const remote_only[] = { "mpx_remote", NULL };
+	const char *l;
+	pid_t child;
+	char *buf;
+
+	REQUIRE_MPXCTL();
+	policy = read_all(REMOTE_PARAM);
+	if (!policy || strncmp(policy, "deny\n", 5)) {
+		free(policy);
+		SKIP(return, "%s is not \"deny\": no refusal to watch",
+		     REMOTE_PARAM);
+	}
+	free(policy);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	buf = map_pages(1);
+	ASSERT_NE(NULL, buf);
+	key = mpx(buf, page, 0, MPX_OP_CREATE);
+	ASSERT_LT(0, key);
+	ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_ENABLE));
+	ASSERT_EQ(0, watcher_start(&self->w[0], self->mpxctl, args));
+	ASSERT_EQ(0, watcher_ready(&self->w[0], remote_only));
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		char data[16];
+		struct iovec local = { data, sizeof(data) };
+		struct iovec remote = { buf, sizeof(data) };
+
+		_exit(process_vm_readv(getppid(), &local, 1, &remote, 1, 0) ==
+		      -1 && errno == EPERM ? 0 : 1);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, status) TH_LOG("the child's read was not refused");
+
+	self->out = watcher_output(&self->w[0], 3 * WAIT_MS);
+	ASSERT_NE(NULL, self->out);
+	EXPECT_EQ(0, watcher_wait(&self->w[0], WAIT_MS));
+	EXPECT_TRUE(instance_gone(&self->w[0]));
+	n = split_lines(self->out, lines, 8);
+	ASSERT_EQ(1, n) TH_LOG("%s", self->out);
+	l = lines[0];
+	EXPECT_TRUE(json_flat_object(l)) TH_LOG("%s", l);
+	EXPECT_TRUE(json_str_is(l, "event", "mpx_remote")) TH_LOG("%s", l);
+	EXPECT_TRUE(json_num_is(l, "pid", child)) TH_LOG("%s", l);
+	EXPECT_TRUE(json_num_is(l, "target_pid", getpid()));
+	EXPECT_TRUE(json_num_is(l, "key", key));
+	EXPECT_TRUE(json_num_is(l, "addr", (long)buf));
+	EXPECT_TRUE(json_num_is(l, "len", 16));
+	EXPECT_TRUE(json_str_is(l, "access", "read"));
+	EXPECT_TRUE(json_str_is(l, "path", "process_vm"));
+	EXPECT_TRUE(json_num_is(l, "denied", 1));
+	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_DISABLE));
+	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_FREE));
+	munmap(buf, page);
+}
+
 TEST_F(watch, two_watchers_at_once)
 {
 	int page = getpagesize(), key, i, n;
@@ -1316,7 +1334,7 @@ TEST_F(watch, two_watchers_at_once)
 		ASSERT_EQ(0, watcher_start(&self->w[i], self->mpxctl, args));
 		ASSERT_EQ(0, watcher_ready(&self->w[i], key_only));
 	}
-	ASSERT_STRNE(self->w[0].inst, self->w[1].inst);
+	ASSERT_STRNE(self->w[0].inst.path, self->w[1].inst.path);
 	key = mpx(buf, page, 0, MPX_OP_CREATE);
 	ASSERT_LT(0, key);
 	ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_FREE));
@@ -1459,14 +1477,12 @@ TEST_F(watch, events_disabled_under_it)
 	static const char *const args[] = { "watch", "--event", "key",
 					    "--timeout", "20", NULL };
 	static const char *const key_only[] = { "mpx_key", NULL };
-	char path[PATH_MAX + 64];
 
 	REQUIRE_MPXCTL();
 	ASSERT_EQ(0, watcher_start(&self->w[0], self->mpxctl, args));
 	ASSERT_EQ(0, watcher_ready(&self->w[0], key_only));
-	snprintf(path, sizeof(path), "%s/events/mpx/mpx_key/enable",
-		 self->w[0].inst);
-	ASSERT_EQ(0, write_str(path, "0"));
+	ASSERT_EQ(0, mpx_instance_event_write(&self->w[0].inst, "mpx_key",
+					      "enable", "0"));
 	self->out = watcher_output(&self->w[0], 3 * WAIT_MS);
 	EXPECT_EQ(1 << 8, watcher_wait(&self->w[0], WAIT_MS))
 		TH_LOG("status %#x", self->w[0].status);
@@ -1475,10 +1491,6 @@ TEST_F(watch, events_disabled_under_it)
 	EXPECT_TRUE(instance_gone(&self->w[0]));
 }
 
-/*
- * Unloading the module under a watcher: if the enabled events pin it, the
- * watcher goes on; if not, it must notice and fail, not wait for nothing.
- */
 /* Events with a consumer pin the module: unload is refused meanwhile. */
 TEST_F(watch, module_pinned_while_watched)
 {

@@ -9,8 +9,8 @@
  *  - every errno of the ABI, each provoked by a real call, and the order in
  *    which they are reported (EFAULT, EINVAL, ENOENT, then the op's own);
  *  - ownership: keys belong to the address space, so threads share them and
- *    neither a forked child nor an exec'd image (even through an inherited
- *    descriptor) sees or changes them;
+ *    neither a forked child nor an exec'd image (the helper mpx_worker,
+ *    even through an inherited descriptor) sees or changes them;
  *  - reclaim: the module-wide counts in debugfs mpx/state return to their
  *    starting value after SIGKILL, exit, exec and 100000 create/free cycles;
  *  - a short stress run of random operations from several threads and
@@ -41,6 +41,8 @@
 
 #include "kselftest_harness.h"
 #include "libmpx.h"
+#include "mpx_sysfs.h"
+#include "mpx_worker.h"
 
 /* The ABI is one layout for 32- and 64-bit callers (compat_ioctl). */
 #define ABI_OFFSET(type, field, off)					\
@@ -70,9 +72,6 @@ _Static_assert(_IOC_SIZE(MPX_IOC_CALL) == sizeof(struct mpx_args),
 	       "MPX_IOC_CALL encodes the wrong size");
 _Static_assert(_IOC_SIZE(MPX_IOC_INFO) == sizeof(struct mpx_info),
 	       "MPX_IOC_INFO encodes the wrong size");
-
-#define MPX_STATE_PATH		"/sys/kernel/debug/mpx/state"
-#define EXEC_CHILD_ARG		"--exec-child"
 
 #define KEYS_PAGES		4	/* the fixture's read-write area */
 #define LEAK_KEYS		10	/* keys a reclaim test's child holds */
@@ -187,33 +186,14 @@ static bool cpu_has_mpx(void)
 	return (xcr0_lo & 0x18) == 0x18;
 }
 
-/* The module-wide counts of debugfs mpx/state. */
-struct mpx_state {
-	long keys;
-	long mms;
-};
-
-/* 0, -errno when the file cannot be opened, -EPROTO when it is garbled. */
-static int read_state(struct mpx_state *st)
-{
-	FILE *f = fopen(MPX_STATE_PATH, "r");
-	int n;
-
-	if (!f)
-		return -errno;
-	n = fscanf(f, "keys %ld mms %ld", &st->keys, &st->mms);
-	fclose(f);
-	return n == 2 ? 0 : -EPROTO;
-}
-
 /* Read the counts into @st, or skip the test when debugfs lacks them. */
 #define STATE_OR_SKIP(st) do {						\
 	int __ret = read_state(st);					\
 									\
 	if (__ret && __ret != -EPROTO)					\
-		SKIP(return, "%s: %s", MPX_STATE_PATH, strerror(-__ret)); \
+		SKIP(return, "%s: %s", STATE_FILE, strerror(-__ret)); \
 	ASSERT_EQ(0, __ret) TH_LOG("%s: not \"keys N\\nmms N\"",	\
-				   MPX_STATE_PATH);			\
+				   STATE_FILE);			\
 } while (0)
 
 /* @call must fail with errno @err. */
@@ -260,6 +240,10 @@ struct call {
 	int ret;
 	int err;
 };
+
+/* A struct call before do_call(): what to call, what it should return. */
+#define CALL(addr, len, key, op, want, want_err)			\
+	{ addr, len, key, op, want, want_err, 0, 0 }
 
 static void do_call(struct call *c)
 {
@@ -335,14 +319,14 @@ static int key_ops_fail(unsigned int key, char *addr, int len, int err)
 {
 	struct mpx_key_info info;
 	struct call calls[] = {
-		{ NULL, 0, key, MPX_OP_GET, -1, err },
-		{ &info, sizeof(info), key, MPX_OP_GET, -1, err },
-		{ addr, len, key, MPX_OP_SET, -1, err },
-		{ NULL, 0, key, MPX_OP_ENABLE, -1, err },
-		{ NULL, 0, key, MPX_OP_ENABLE_HW, -1, err },
-		{ NULL, 0, key, MPX_OP_DISABLE, -1, err },
-		{ addr, len, key, MPX_OP_CHECK, -1, err },
-		{ NULL, 0, key, MPX_OP_FREE, -1, err },
+		CALL(NULL, 0, key, MPX_OP_GET, -1, err),
+		CALL(&info, sizeof(info), key, MPX_OP_GET, -1, err),
+		CALL(addr, len, key, MPX_OP_SET, -1, err),
+		CALL(NULL, 0, key, MPX_OP_ENABLE, -1, err),
+		CALL(NULL, 0, key, MPX_OP_ENABLE_HW, -1, err),
+		CALL(NULL, 0, key, MPX_OP_DISABLE, -1, err),
+		CALL(addr, len, key, MPX_OP_CHECK, -1, err),
+		CALL(NULL, 0, key, MPX_OP_FREE, -1, err),
 	};
 
 	return run_calls(calls, ARRAY_SIZE(calls));
@@ -1204,11 +1188,11 @@ static int child_own_keys(void *arg)
 	struct mpx_key_info info;
 	int key = mpx(ref->addr, ref->len, 0, MPX_OP_CREATE);
 	struct call calls[] = {
-		{ &info, sizeof(info), key, MPX_OP_GET, 0, 0 },
-		{ ref->addr, ref->len, key, MPX_OP_CHECK, 0, 0 },
-		{ NULL, 0, key, MPX_OP_ENABLE, 0, 0 },
-		{ NULL, 0, key, MPX_OP_DISABLE, 0, 0 },
-		{ NULL, 0, key, MPX_OP_FREE, 0, 0 },
+		CALL(&info, sizeof(info), key, MPX_OP_GET, 0, 0),
+		CALL(ref->addr, ref->len, key, MPX_OP_CHECK, 0, 0),
+		CALL(NULL, 0, key, MPX_OP_ENABLE, 0, 0),
+		CALL(NULL, 0, key, MPX_OP_DISABLE, 0, 0),
+		CALL(NULL, 0, key, MPX_OP_FREE, 0, 0),
 	};
 
 	if (key < 1) {
@@ -1313,7 +1297,7 @@ TEST_F(keys, other_process_key_enoent)
 
 TEST_F(keys, thread_key_visible_in_other_thread)
 {
-	struct call create = { self->buf, self->len, 0, MPX_OP_CREATE, 0, 0 };
+	struct call create = CALL(self->buf, self->len, 0, MPX_OP_CREATE, 0, 0);
 	unsigned int key;
 
 	ASSERT_OK(calls_in_thread(&create, 1));
@@ -1330,10 +1314,10 @@ TEST_F(keys, main_key_usable_in_thread)
 	unsigned int key = create_key(_metadata, self->buf, self->page);
 	char *past = self->buf + self->page;
 	struct call calls[] = {
-		{ NULL, 0, key, MPX_OP_GET, 0, 0 },
-		{ self->buf, self->page, key, MPX_OP_CHECK, 0, 0 },
-		{ past, 1, key, MPX_OP_CHECK, -1, ERANGE },
-		{ NULL, 0, key, MPX_OP_FREE, 0, 0 },
+		CALL(NULL, 0, key, MPX_OP_GET, 0, 0),
+		CALL(self->buf, self->page, key, MPX_OP_CHECK, 0, 0),
+		CALL(past, 1, key, MPX_OP_CHECK, -1, ERANGE),
+		CALL(NULL, 0, key, MPX_OP_FREE, 0, 0),
 	};
 
 	ASSERT_OK(calls_in_thread(calls, ARRAY_SIZE(calls)));
@@ -1344,7 +1328,7 @@ TEST_F(keys, main_key_usable_in_thread)
 TEST_F(keys, thread_enable_is_process_wide)
 {
 	unsigned int key = create_key(_metadata, self->buf, self->len);
-	struct call enable = { NULL, 0, key, MPX_OP_ENABLE, 0, 0 };
+	struct call enable = CALL(NULL, 0, key, MPX_OP_ENABLE, 0, 0);
 	struct mpx_key_info info;
 
 	ASSERT_OK(calls_in_thread(&enable, 1));
@@ -1360,26 +1344,16 @@ TEST_F(keys, thread_enable_is_process_wide)
 
 /* ---- exec: a new image has a new address space, so no keys ---- */
 
-enum exec_status {
-	EXEC_OK,
-	EXEC_KEY_VISIBLE,	/* GET of the old key did not fail ENOENT */
-	EXEC_FD_KEY_VISIBLE,	/* the same through the inherited fd */
-	EXEC_STATE_UNREADABLE,
-	EXEC_KEYS_LEAKED,	/* the module-wide count did not drop */
-	EXEC_BAD_ARGS,
-	EXEC_SETUP_FAILED,	/* before exec: CREATE, ENABLE, count, dup */
-	EXEC_FAILED,
-};
-
+/* What mpx_worker keys-exec found (enum exec_status, mpx_worker.h). */
 static const char *const exec_status_names[] = {
 	[EXEC_OK] = "ok",
 	[EXEC_KEY_VISIBLE] = "the old key is not ENOENT",
 	[EXEC_FD_KEY_VISIBLE] = "the old key is not ENOENT on the old fd",
-	[EXEC_STATE_UNREADABLE] = "cannot read " MPX_STATE_PATH,
+	[EXEC_STATE_UNREADABLE] = "cannot read " STATE_FILE,
 	[EXEC_KEYS_LEAKED] = "the key count did not drop at exec",
 	[EXEC_BAD_ARGS] = "bad arguments",
 	[EXEC_SETUP_FAILED] = "setup before exec failed",
-	[EXEC_FAILED] = "exec failed",
+	[EXEC_FAILED] = "exec " MPX_WORKER " failed (not beside the test, nor in PATH?)",
 };
 
 static const char *exec_status_name(int status)
@@ -1389,41 +1363,13 @@ static const char *exec_status_name(int status)
 	return exec_status_names[status];
 }
 
-/*
- * The image exec'd by exec_with_key(): argv is EXEC_CHILD_ARG, the key the
- * old image held, the old image's /dev/mpx descriptor (inherited: not
- * close-on-exec) and the module-wide key count to expect, or -1.
- */
-static int exec_child(int argc, char **argv)
-{
-	struct mpx_state st;
-	unsigned int key;
-	long keys;
-	int fd;
-
-	if (argc != 5)
-		return EXEC_BAD_ARGS;
-	key = strtoul(argv[2], NULL, 0);
-	fd = atoi(argv[3]);
-	keys = atol(argv[4]);
-	if (mpx(NULL, 0, key, MPX_OP_GET) != -1 || errno != ENOENT)
-		return EXEC_KEY_VISIBLE;
-	if (raw_call_fd(fd, 0, 0, key, MPX_OP_GET, 0) != -1 || errno != ENOENT)
-		return EXEC_FD_KEY_VISIBLE;
-	if (keys < 0)
-		return EXEC_OK;
-	if (read_state(&st))
-		return EXEC_STATE_UNREADABLE;
-	return st.keys == keys ? EXEC_OK : EXEC_KEYS_LEAKED;
-}
-
 struct exec_arg {
 	char *addr;
 	int len;
 	long keys;	/* module-wide keys before, or -1 to not count */
 };
 
-/* In a forked child: hold an enabled key, then exec exec_child(). */
+/* In a forked child: hold an enabled key, then exec mpx_worker keys-exec. */
 static int exec_with_key(void *arg)
 {
 	struct exec_arg *a = arg;
@@ -1442,8 +1388,7 @@ static int exec_with_key(void *arg)
 	snprintf(key_s, sizeof(key_s), "%d", key);
 	snprintf(fd_s, sizeof(fd_s), "%d", fd);
 	snprintf(keys_s, sizeof(keys_s), "%ld", a->keys);
-	execl("/proc/self/exe", "/proc/self/exe", EXEC_CHILD_ARG, key_s, fd_s,
-	      keys_s, (char *)NULL);
+	worker_exec(WORKER_KEYS_EXEC, key_s, fd_s, keys_s, NULL);
 	return EXEC_FAILED;
 }
 
@@ -1459,7 +1404,7 @@ TEST_F(keys, exec_drops_keys)
 
 TEST_F(keys, leak_exec_reclaims_keys)
 {
-	struct exec_arg arg = { self->buf, self->len };
+	struct exec_arg arg = { self->buf, self->len, 0 };
 	struct mpx_state before, after;
 	int status;
 
@@ -1810,25 +1755,10 @@ TEST_F(keys, stress_threads_and_processes)
 	}
 	if (!have_state)
 		SKIP(return, "%s missing: key count not checked",
-		     MPX_STATE_PATH);
+		     STATE_FILE);
 	/* Only keys: this process keeps its (now empty) table. */
 	ASSERT_OK(read_state(&after));
 	EXPECT_EQ(before.keys, after.keys);
 }
 
-/*
- * TEST_HARNESS_MAIN, plus the image exec_with_key() starts. Its constructor
- * sets the test order as the harness's own main does.
- */
-static void __attribute__((constructor)) constructor_order_last(void)
-{
-	if (!__constructor_order)
-		__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;
-}
-
-int main(int argc, char **argv)
-{
-	if (argc > 1 && !strcmp(argv[1], EXEC_CHILD_ARG))
-		return exec_child(argc, argv);
-	return test_harness_run(argc, argv);
-}
+TEST_HARNESS_MAIN

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mpx_sysfs.h - the module's files for the selftests: debugfs mpx/state
- * (module-wide counters, one "name value" a line) and writable files
- * (module parameters, tracefs switches).
+ * (module-wide counters, one "name value" a line, "keys" and "mms"
+ * first). Writable files (module parameters, tracefs switches) are
+ * written with mpx_write_str() of libmpx's mpx_tracefs.h.
  */
 #ifndef MPX_SYSFS_H
 #define MPX_SYSFS_H
 
-#include <fcntl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "mpx_tracefs.h"
 
 #define STATE_FILE	"/sys/kernel/debug/mpx/state"
 
@@ -31,18 +33,26 @@ static inline long state_value(const char *name)
 	return ret;
 }
 
-/* Write @val to @path in one write(); 0, or -1 with errno set. */
-static inline int write_str(const char *path, const char *val)
-{
-	ssize_t n = strlen(val);
-	int fd, ret;
+/* The module-wide counts of debugfs mpx/state. */
+struct mpx_state {
+	long keys;	/* live keys */
+	long mms;	/* address spaces holding keys */
+};
 
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, n) == n ? 0 : -1;
-	close(fd);
-	return ret;
+/*
+ * Both counts in one read of the file: 0, -errno when it cannot be
+ * opened, -EPROTO when it does not start "keys N\nmms N".
+ */
+static inline int read_state(struct mpx_state *st)
+{
+	FILE *f = fopen(STATE_FILE, "r");
+	int n;
+
+	if (!f)
+		return -errno;
+	n = fscanf(f, "keys %ld mms %ld", &st->keys, &st->mms);
+	fclose(f);
+	return n == 2 ? 0 : -EPROTO;
 }
 
 #endif /* MPX_SYSFS_H */

@@ -287,14 +287,14 @@ TEST_F_TIMEOUT(torture, event_toggle_under_load, TORTURE_TIMEOUT_S)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, call_loop, &c[i]));
 	}
 	for (i = 0; i < TOGGLES; i++) {
-		ASSERT_EQ(0, write_str(ENTER_ENABLE, i & 1 ? "0" : "1"));
+		ASSERT_EQ(0, mpx_write_str(ENTER_ENABLE, i & 1 ? "0" : "1"));
 		if (!(i % 16))
 			spawn_watch();
 		usleep(1000);
 	}
 	while (wait(NULL) > 0)
 		;
-	ASSERT_EQ(0, write_str(ENTER_ENABLE, "0"));
+	ASSERT_EQ(0, mpx_write_str(ENTER_ENABLE, "0"));
 	atomic_store(&stop, 1);
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_join(t[i], NULL));
