@@ -403,50 +403,70 @@ TEST_F(bnd, thread_free_releases_its_register)
 	EXPECT_EQ(MPX_NR_BND, r.enabled_after);
 }
 
+/* Run @fn(@arg) in a fork child, which exits with what it returns: that. */
+static int in_child(struct __test_metadata *_metadata, int (*fn)(void *),
+		    void *arg)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(fn(arg));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+struct parent_key {
+	unsigned int key;
+	unsigned long past;	/* the first byte after its region */
+};
+
+/* In a fork child: not the parent's key, and the kernel's #BR; 0 if so. */
+static int child_default_br(void *arg)
+{
+	const struct parent_key *k = arg;
+
+	if (mpx(NULL, 0, k->key, MPX_OP_GET) != -1 || errno != ENOENT)
+		return 10;
+	bndcu(0, k->past);
+	if (trap_count != 1)
+		return 11;
+	return trap_info.si_code == SI_KERNEL ? 0 : 12;
+}
+
 /*
  * A fork child inherits the registers (the kernel copies the xstate) but
  * no keys, so its #BR gets the kernel's default handling (SI_KERNEL).
  */
 TEST_F(bnd, fork_child_gets_default_br)
 {
-	int status;
-	pid_t pid;
+	struct parent_key k = {
+		self->key, (unsigned long)self->buf + self->len
+	};
 
 	REQUIRE_HW();
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		if (mpx(NULL, 0, self->key, MPX_OP_GET) != -1 ||
-		    errno != ENOENT)
-			_exit(10);
-		bndcu(0, (unsigned long)self->buf + self->len);
-		if (trap_count != 1)
-			_exit(11);
-		_exit(trap_info.si_code == SI_KERNEL ? 0 : 12);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, in_child(_metadata, child_default_br, &k));
 }
 
-/* exec starts with MPX off: mpx_worker bounds-exec checks. */
+/* In a fork child: exec mpx_worker bounds-exec, which checks; 20 if not. */
+static int child_exec_worker(void *arg __attribute__((unused)))
+{
+	worker_exec(WORKER_BOUNDS_EXEC, NULL);
+	return 20;
+}
+
+/* exec starts with MPX off: bound register 0 empty, no #BR. */
 TEST_F(bnd, exec_resets_registers)
 {
 	int status;
-	pid_t pid;
 
 	REQUIRE_HW();
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		worker_exec(WORKER_BOUNDS_EXEC, NULL);
-		_exit(20);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("status %d (20: %s did not run)", WEXITSTATUS(status),
-		       MPX_WORKER);
+	status = in_child(_metadata, child_exec_worker, NULL);
+	EXPECT_EQ(0, status) TH_LOG("status %d (20: %s did not run)", status,
+				    MPX_WORKER);
 }
 
 TEST_HARNESS_MAIN
