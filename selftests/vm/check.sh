@@ -2,42 +2,41 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The test matrix: for every kernel, build mpx.ko in its own directory
-# (build/kbuild/VER) with W=1 and with sparse, then run the selftests in
-# one VM per CPU model. Prints each run's TAP, a table kernel x (build,
-# W=1, sparse, tests per CPU), and last one line
+# (build/kbuild/VER, kbuild.sh) with W=1 and with sparse, then run the
+# selftests in one VM per CPU model. Prints each run's TAP, a table kernel
+# x (build, W=1, sparse, tests per CPU), and last one line
 #   N passed, N failed, N skipped
 # over everything (a failed build, a W=1 warning or a sparse report each
 # count as a failure). Exit status 0 only when nothing failed.
 #
-#   check.sh [--cache DIR] [--kernel VER]... [--cpu MODEL]...
+#   check.sh [--cache DIR] [--jobs N] [--kernel VER]... [--cpu MODEL]...
 #
-# Default kernels: kernel.sh list (Debian 6.1, 6.12, newest 7.x);
-# default CPU models: max (MPX) and max,-mpx.
+# Default kernels: kernel.sh list, which must name the whole matrix
+# (Debian 6.1, 6.12, newest 7.x); default CPU models: max (MPX) and
+# max,-mpx. --jobs runs up to N VMs of a kernel at once (default 1; each
+# keeps one host CPU busy). The suites are selftests/*_test and *_test32;
+# MPX_EXTRA_BIN names what else the guest gets (run.sh).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=/var/cache/mpx
+jobs=1
 kernels=()
 cpus=()
+# The matrix kernel.sh list must give: Debian 6.1, 6.12 and 7.x.
+matrix_size=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cache) cache=$2; shift 2 ;;
+	--jobs) jobs=$2; shift 2 ;;
 	--kernel) kernels+=("$2"); shift 2 ;;
 	--cpu) cpus+=("$2"); shift 2 ;;
-	-h|--help) awk 'NR > 3 && /^#/ { sub(/^# ?/, ""); print; next } NR > 3 { exit }' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	*) echo "check.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-ksh=("$here/kernel.sh" --cache "$cache")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <("${ksh[@]}" list)
 [ ${#cpus[@]} -gt 0 ] || cpus=(max "max,-mpx")
-[ ${#kernels[@]} -gt 0 ] || { echo "check.sh: no kernels"; echo "0 passed, 1 failed"; exit 1; }
-
-tests=()
-for t in "$top"/selftests/*_test "$top"/selftests/*_test32; do
-	[ -x "$t" ] && tests+=("$t")
-done
 
 passed=0 failed=0 skipped=0
 declare -A cell
@@ -55,6 +54,23 @@ count() {
 	fi
 }
 
+# The default matrix, in full: a failing or short kernel.sh list must not
+# shrink it to what happens to work.
+if [ ${#kernels[@]} -eq 0 ]; then
+	if ! list=$("$here/kernel.sh" --cache "$cache" list); then
+		count "kernel.sh list" 0 "failed"
+	fi
+	mapfile -t kernels < <(grep . <<<"${list:-}")
+	if [ ${#kernels[@]} -lt $matrix_size ]; then
+		count "matrix" 0 "${#kernels[@]} kernels (${kernels[*]}), expected $matrix_size"
+	fi
+fi
+
+tests=()
+for t in "$top"/selftests/*_test "$top"/selftests/*_test32; do
+	[ -x "$t" ] && tests+=("$t")
+done
+
 # clean_log NAME LOG PATTERN: pass when no line of LOG matches PATTERN.
 clean_log() {
 	local n
@@ -70,12 +86,10 @@ clean_log() {
 
 # build VER: build mpx.ko for VER in build/kbuild/VER, W=1, then sparse.
 build() {
-	local v=$1 dir=$top/build/kbuild/$1 log n
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	cp -r "$top"/Kbuild "$top"/VERSION "$top"/*.c "$top"/include "$dir/"
-	log=$dir/build.log
-	if ! "${ksh[@]}" make "$v" M="$dir" W=1 modules >"$log" 2>&1; then
+	local v=$1 log=$top/build/kbuild/$1.build.log
+
+	mkdir -p "$top/build/kbuild"
+	if ! "$here/kbuild.sh" --cache "$cache" "$v" W=1 modules >"$log" 2>&1; then
 		count "$v build" 0 "failed, see $log"
 		grep -E 'error|warning' "$log" | head -n 20 | sed 's/^/#   /'
 		return 1
@@ -87,12 +101,38 @@ build() {
 		# bookworm's sparse 0.6.4 is silently skipped on 7.x kernels;
 		# the debug kernel's source is the 6.1 one, checked already.
 		cell["$v sparse"]="n/a" ;;
-	*)	log=$dir/sparse.log
-		"${ksh[@]}" make "$v" M="$dir" C=2 modules >"$log" 2>&1
+	*)	log=$top/build/kbuild/$v.sparse.log
+		"$here/kbuild.sh" --cache "$cache" --again "$v" C=2 modules >"$log" 2>&1
 		clean_log "$v sparse" "$log" '(warning|error):' ;;
 	esac
 }
 
+# vm VER CPU: one VM run, its output in build/vm/VER-CPU.out.
+vm() {
+	"$here/run.sh" --cache "$cache" --kver "$1" --cpu "$2" \
+		--ko "$top/build/kbuild/$1/mpx.ko" test "${tests[@]}" \
+		> "$(vm_out "$@")" 2>&1
+}
+vm_out() { echo "$top/build/vm/$1-${2//[^A-Za-z0-9]/_}.out"; }
+
+# tally VER CPU: print a VM run's output and add up its summary.
+tally() {
+	local out summary
+
+	out=$(cat "$(vm_out "$@")")
+	summary=$(tail -n 1 <<<"$out")
+	head -n -1 <<<"$out"
+	if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+		skipped=$((skipped + BASH_REMATCH[3]))
+		cell["$1 tests $2"]=$summary
+	else
+		count "$1 tests $2" 0 "the VM run printed no summary"
+	fi
+}
+
+mkdir -p "$top/build/vm"
 for v in "${kernels[@]}"; do
 	if ! build "$v"; then
 		for cpu in "${cpus[@]}"; do
@@ -100,19 +140,14 @@ for v in "${kernels[@]}"; do
 		done
 		continue
 	fi
+	# Up to $jobs VMs at once; their output is printed in order.
+	for i in "${!cpus[@]}"; do
+		[ "$i" -lt "$jobs" ] || wait -n
+		vm "$v" "${cpus[$i]}" &
+	done
+	wait
 	for cpu in "${cpus[@]}"; do
-		out=$("$here/run.sh" --cache "$cache" --kver "$v" --cpu "$cpu" \
-			--ko "$top/build/kbuild/$v/mpx.ko" test "${tests[@]}")
-		summary=$(tail -n 1 <<<"$out")
-		head -n -1 <<<"$out"
-		if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-			passed=$((passed + BASH_REMATCH[1]))
-			failed=$((failed + BASH_REMATCH[2]))
-			skipped=$((skipped + BASH_REMATCH[3]))
-			cell["$v tests $cpu"]=$summary
-		else
-			count "$v tests $cpu" 0 "the VM run printed no summary"
-		fi
+		tally "$v" "$cpu"
 	done
 done
 

@@ -16,6 +16,10 @@ mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t tmpfs tmpfs /tmp
+# devtmpfs has no /dev/stdout; the kselftest runner writes to it.
+ln -s /proc/self/fd /dev/fd
+ln -s fd/1 /dev/stdout
+ln -s fd/2 /dev/stderr
 
 exec 3>/dev/ttyS1
 echo "MPX-VM-BEGIN $(uname -r) $(grep -c -w mpx /proc/cpuinfo) mpx cpus" >&3

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot a throwaway QEMU (TCG) VM on a Debian kernel image, load mpx.ko and
+# Boot a throwaway QEMU (TCG) VM on a kernel of the rig, load mpx.ko and
 # run a payload: the selftests (test) or mpxctl (demo). Nothing runs on the
 # host kernel.
 #
@@ -10,19 +10,23 @@
 #
 # The kernel image comes from kernel.sh (VER defaults to the Debian 6.1
 # kernel); the module (default ./mpx.ko) must have been built for VER.
-# FILEs are copied to /tests (test) or /bin (demo) in the guest; the
-# programs in MPX_EXTRA_BIN (space-separated) go to /bin in both modes, and
-# mpxctl found there is announced to the tests as MPXCTL; MPX_GUEST_ENV
-# ("NAME=value ...") is exported to the tests. MPX_QEMU_ACCEL overrides
-# QEMU's -accel. The default is single-threaded TCG (both vCPUs on one
-# host thread): QEMU 7.2's multi-threaded TCG mishandles code the guest
-# patches while the other vCPU runs it (text_poke of a tracepoint's static
-# key or a kprobe's call site under load wedged the guest or made it call
-# address 0; the same runs are clean single-threaded). The console log and
-# the payload's output
-# are kept in DIR (default build/vm/VER-CPU).
-# In test mode the TAP is summarised; the console log is scanned for kernel
-# reports. Exit status: 0 when everything passed.
+# test: the FILEs are the suites, run in order by the kernel's own
+# kselftest runner (runner.sh from linux-source-6.1, in CACHE/kselftest)
+# as the collection "mpx"; around them the payload prints "ok - insmod",
+# "ok - rmmod" and the kernel's taint flags. demo: the FILEs go to /bin.
+# The programs in MPX_EXTRA_BIN (space-separated) go to /bin in both modes
+# (the suites' worker, mpxctl, announced to the tests as MPXCTL);
+# MPX_GUEST_ENV ("NAME=value ...") is exported to the tests.
+#
+# MPX_QEMU_ACCEL overrides QEMU's -accel. The default is single-threaded
+# TCG (both vCPUs on one host thread): QEMU 7.2's multi-threaded TCG
+# mishandles code the guest patches while the other vCPU runs it (text_poke
+# of a tracepoint's static key or a kprobe's call site under load wedged
+# the guest or made it call address 0; the same runs are clean
+# single-threaded). The console log (with each line's log level,
+# console_msg_format=syslog) and the payload's output are kept in DIR
+# (default build/vm/VER-CPU). In test mode tap-summary.sh judges the run.
+# Exit status: 0 when everything passed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,7 +45,7 @@ while [ $# -gt 0 ]; do
 	--ko) ko=$2; shift 2 ;;
 	--cache) cache=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
-	-h|--help) awk 'NR > 3 && /^#/ { sub(/^# ?/, ""); print; next } NR > 3 { exit }' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -66,30 +70,41 @@ kernel=$("$here/kernel.sh" --cache "$cache" image "$kver") ||
 vermagic=$(modinfo -F vermagic "$ko")
 [ "${vermagic%% *}" = "$kver" ] ||
 	{ echo "run.sh: $ko is built for ${vermagic%% *}, not $kver" >&2; exit 2; }
+runner=$cache/kselftest/kselftest/runner.sh
+[ "$mode" = demo ] || [ -r "$runner" ] ||
+	{ echo "run.sh: no $runner: run make deps" >&2; exit 2; }
 
 rm -rf "$out"
-mkdir -p "$out/root"/{bin,dev,proc,sys,tmp,tests,lib/mpx}
 root=$out/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/mpx,ksft/kselftest,ksft/mpx}
 cp /bin/busybox "$root/bin/busybox"
 cp "$here/init.sh" "$root/init"
 cp "$ko" "$root/lib/mpx/mpx.ko"
 mknod "$root/dev/console" c 5 1
-dest=tests
-[ "$mode" = demo ] && dest=bin
-for f in "$@"; do cp "$f" "$root/$dest/"; done
 for f in ${MPX_EXTRA_BIN:-}; do cp "$f" "$root/bin/"; done
 
-case $cpu in *-mpx*) hw=0 ;; *) hw=1 ;; esac
-if [ "$mode" = test ]; then
-	cat > "$root/payload.sh" <<EOP
+# The payload, sourced by init.sh with its output on ttyS1.
+test_payload()
+{
+	local hw=1 f suites=()
+
+	case $cpu in *-mpx*) hw=0 ;; esac
+	cp "$runner" "$root/ksft/kselftest/"
+	for f; do
+		cp "$f" "$root/ksft/mpx/"
+		suites+=("./${f##*/}")
+	done
+	cat <<EOP
 export MPX_KO=/lib/mpx/mpx.ko MPX_EXPECT_HW=$hw ${MPX_GUEST_ENV:-}
 [ -x /bin/mpxctl ] && export MPXCTL=/bin/mpxctl
-insmod \$MPX_KO || echo "not ok 1 insmod mpx.ko"
-for t in /tests/*; do
-	echo "# suite: \${t##*/}"
-	\$t
-	echo "# exit: \$?"
-done
+if insmod \$MPX_KO; then echo "ok - insmod mpx.ko"; else echo "not ok - insmod mpx.ko"; fi
+# The kernel's runner: one "# selftests: mpx: NAME" header per suite, its
+# TAP prefixed with "# ", then "ok N selftests: mpx: NAME" or "not ok ...".
+# No per-suite timeout: busybox's timeout has no --foreground, so the
+# runner finds no /usr/bin/timeout; QEMU's timeout bounds the run.
+export BASE_DIR=/ksft
+cd /ksft/mpx && . /ksft/kselftest/runner.sh && run_many ${suites[*]}
+cd /
 # kmemleak (debug kernel): scan twice, a while apart, before unload, and
 # put what it found into the console log for tap-summary.sh.
 if [ -e /sys/kernel/debug/kmemleak ]; then
@@ -99,17 +114,24 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 	cat /sys/kernel/debug/kmemleak > /dev/console
 	echo "# kmemleak: \$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak) suspected leak(s)"
 fi
-rmmod mpx || echo "# rmmod failed"
+if rmmod mpx; then echo "ok - rmmod mpx"; else echo "not ok - rmmod mpx"; fi
+echo "# tainted: \$(cat /proc/sys/kernel/tainted)"
 EOP
-else
-	cat > "$root/payload.sh" <<EOP
+}
+
+demo_payload()
+{
+	[ $# -eq 0 ] || cp "$@" "$root/bin/"
+	cat <<EOP
 echo '# modprobe mpx (insmod in this VM)'; insmod /lib/mpx/mpx.ko
 echo '# ls -l /dev/mpx'; ls -l /dev/mpx
 echo '# mpxctl info'; mpxctl info
 echo '# mpxctl demo'; mpxctl demo
 echo '# rmmod mpx'; rmmod mpx
 EOP
-fi
+}
+
+"${mode}_payload" "$@" > "$root/payload.sh"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
 
 console=$out/console.log
@@ -121,7 +143,7 @@ timeout --foreground "$timeout" qemu-system-x86_64 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$payload" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0 loglevel=7 panic=-1 oops=panic softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 sysctl.kernel.hung_task_panic=1 rdinit=/init $extra_cmdline" \
+	-append "console=ttyS0 console_msg_format=syslog loglevel=7 panic=-1 oops=panic softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 sysctl.kernel.hung_task_panic=1 rdinit=/init $extra_cmdline" \
 	</dev/null >"$out/qemu.log" 2>&1
 qemu_rc=$?
 set -e
@@ -132,5 +154,7 @@ if [ "$mode" = demo ]; then
 	[ $qemu_rc -eq 0 ] && grep -q '^MPX-VM-END' "$payload"
 	exit
 fi
+suites=()
+for f; do suites+=(--suite "${f##*/}"); done
 exec "$here/tap-summary.sh" --name "$kver/$cpu" --qemu-rc "$qemu_rc" \
-	"$payload" "$console"
+	"${suites[@]}" "$payload" "$console"

@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2154 # $cache, $here, $top: the sourcing script's
+#
+# Kernels from bookworm's own packages, for kernel.sh (sourced): the Debian
+# 6.1 kernel that make deps installs (headers in /usr/src, image in /boot),
+# and any other linux-headers-VER of the host's apt sources (6.12 from
+# bookworm-security), fetched with apt-get download and unpacked with
+# dpkg-deb into CACHE/kernels/VER without touching what the host's own
+# apt-get install picks; built with the host's gcc.
+
+# The Debian 6.1 kernel of the matrix: installed headers, or apt's choice.
+deb_default()
+{
+	local v
+
+	v=$("$here/kver.sh")
+	if [ -z "$v" ]; then
+		v=$(apt-cache depends linux-headers-amd64 2>/dev/null |
+			sed -n 's/.*Depends: linux-headers-\(.*-amd64\)$/\1/p' | head -n 1)
+	fi
+	echo "$v"
+}
+
+deb_installed() { [ -d "/usr/src/linux-headers-$1" ] || [ "$1" = "$(deb_default)" ]; }
+
+# True when VER is a bookworm kernel (installed or downloadable).
+deb_is()
+{
+	deb_installed "$1" || [ "$(stamp_get "$1" kind)" = deb ] ||
+		apt-cache show -q "linux-headers-$1" >/dev/null 2>&1
+}
+
+deb_kdir()
+{
+	if deb_installed "$1"; then
+		echo "/usr/src/linux-headers-$1"
+	else
+		echo "$cache/kernels/$1/usr/src/linux-headers-$1"
+	fi
+}
+
+deb_image()
+{
+	if deb_installed "$1"; then
+		echo "/boot/vmlinuz-$1"
+	else
+		echo "$cache/kernels/$1/boot/vmlinuz-$1"
+	fi
+}
+
+# Cheap (no apt): true when VER's headers and image are in place.
+deb_ready()
+{
+	[ -f "$(deb_kdir "$1")/Makefile" ] && [ -r "$(deb_image "$1")" ] &&
+		{ deb_installed "$1" ||
+		  [ "$(stamp_get "$1" dir)" = "$cache/kernels/$1" ]; }
+}
+
+deb_make() { unlocked make -C "$(deb_kdir "$1")" "${@:2}"; }
+
+# gcc-NN named in a Debian headers tree's .kernelvariables.
+tree_gcc() { sed -n 's/^CC = .*\(gcc-[0-9][0-9]*\)$/\1/p' "$1/.kernelvariables"; }
+
+# The package names in the Depends: field of PACKAGE, one a line.
+deb_depends()
+{
+	apt-cache show --no-all-versions "$1" | sed -n 's/^Depends: //p' |
+		sed 's/[,|]/\n/g' | sed 's/^ *//; s/ .*//'
+}
+
+deb_fetch()
+{
+	local ver=$1 dir=$cache/kernels/$1 hdr=linux-headers-$1
+	local version deps common kbuild image tmp sys l t f
+
+	deb_installed "$ver" &&
+		die "$ver: no /usr/src/linux-headers-$ver or /boot/vmlinuz-$ver: run make deps"
+	version=$(apt-cache show --no-all-versions "$hdr" | sed -n 's/^Version: //p')
+	deps=$(deb_depends "$hdr")
+	common=$(grep -E '^linux-headers-.*-common$' <<<"$deps" | head -n 1)
+	kbuild=$(grep -E '^linux-kbuild-' <<<"$deps" | head -n 1)
+	if [ -z "$version" ] || [ -z "$common" ] || [ -z "$kbuild" ]; then
+		die "$ver: cannot work out the packages of $hdr"
+	fi
+	image=linux-image-$ver
+	apt-cache show -q "$image" >/dev/null 2>&1 || image=$image-unsigned
+	if deb_depends "$kbuild" | grep -qx pahole; then
+		need_pkg dwarves
+	fi
+
+	mkdir -p "$cache/kernels"
+	rm -rf "$cache/kernels/.$ver."*	# left by a killed fetch
+	tmp=$(mktemp -d "$cache/kernels/.$ver.XXXXXX")
+	# shellcheck disable=SC2064 # expand now: $tmp is local
+	trap "rm -rf '$tmp'" EXIT
+	say "$ver: downloading $hdr $common $kbuild $image ($version)"
+	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
+		"$hdr=$version" "$common=$version" "$kbuild=$version" \
+		"$image=$version" >&2)
+	sys=$tmp/sys
+	for f in "$tmp"/linux-headers-*.deb "$tmp"/linux-kbuild-*.deb; do
+		dpkg-deb -x "$f" "$sys"
+	done
+	dpkg-deb --fsys-tarfile "$tmp/${image}_"*.deb | tar -x -C "$sys" ./boot
+	rm -f "$tmp"/*.deb
+
+	# The trees name /usr/src/... and /usr/lib/linux-kbuild-... by
+	# absolute path: point them at their final place in the cache.
+	while IFS= read -r -d '' l; do
+		t=$(readlink "$l")
+		ln -sfn "$dir$t" "$l"
+	done < <(find "$sys" -type l -lname '/*' -print0)
+	for f in "$sys"/usr/src/linux-headers-*/Makefile; do
+		sed -i "s#\([ =]\)/usr/\(src/linux-headers-\|lib/linux-kbuild-\)#\1$dir/usr/\2#g" "$f"
+	done
+	if grep -l -e ' /usr/src/linux-' -e ' /usr/lib/linux-kbuild' \
+	     "$sys"/usr/src/linux-headers-*/Makefile >&2; then
+		die "$ver: absolute paths left in the files above"
+	fi
+	if [ ! -f "$sys/usr/src/$hdr/Makefile" ] || [ ! -r "$sys/boot/vmlinuz-$ver" ]; then
+		die "$ver: the packages lack $hdr/Makefile or vmlinuz-$ver"
+	fi
+	need_pkg "$(tree_gcc "$sys/usr/src/$hdr")"
+
+	printf 'kind=deb\nversion=%s\ndir=%s\npackages=%s\n' "$version" "$dir" \
+		"$hdr $common $kbuild $image" > "$sys/.stamp"
+	remove_tree "$dir"
+	mv "$sys" "$dir"
+	rm -rf "$tmp"
+	trap - EXIT
+}
