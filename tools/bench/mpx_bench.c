@@ -12,6 +12,15 @@
  *   GET, key events     mpx_key enabled (not emitted by GET): still idle
  *   GET, probes armed   mpx_enter + mpx_exit recorded for every call
  *   CHECK, idle         mpx(CHECK) inside the region
+ *   life cycle          CREATE + ENABLE + DISABLE + FREE, per operation
+ *   pkey                pkey_alloc + pkey_mprotect + pkey_free, per call
+ *   pvm, hooks off      process_vm_readv of 4 KiB of another process, the
+ *                       remote-access hooks disarmed (parameter remote=off)
+ *   pvm, hooks armed    the same with the hooks armed (remote=deny; a
+ *                       helper process holds enabled keys), the target
+ *                       holding none
+ *   pvm, 1000 keys      the same, outside any region of a target that
+ *                       holds 1,000 enabled keys
  *
  * Prints TAP (one "ok" when it ran) with the figures as comments, so the
  * VM rig can run it like a selftest.
@@ -23,6 +32,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,20 +43,40 @@
 #include "mpx_tracefs.h"
 
 #define EVENTS	"/sys/kernel/tracing/events/mpx/"
+#define REMOTE	"/sys/module/mpx/parameters/remote"
 #define ROUNDS	9
 #define CALLS	20000
+#define CYCLES	(CALLS / 8)	/* life cycles and pkey rounds are longer */
+#define PVM_LEN	4096
+#define NR_TARGET_KEYS	1000
 
-enum { GETPPID, INFO, GET_IDLE, GET_KEYEV, GET_ARMED, CHECK_IDLE, NR_CONF };
+enum {
+	GETPPID, INFO, GET_IDLE, GET_KEYEV, GET_ARMED, CHECK_IDLE,
+	LIFE, PKEY, PVM_OFF, PVM_ARMED, PVM_KEYS, NR_CONF
+};
 
 static const char *const conf_name[NR_CONF] = {
 	"getppid", "INFO ioctl", "GET, idle", "GET, key events",
-	"GET, probes armed", "CHECK, idle",
+	"GET, probes armed", "CHECK, idle", "life cycle (per op)",
+	"pkey (per call)", "pvm, hooks off", "pvm, hooks armed",
+	"pvm, 1000 keys",
 };
 
-static char *buf;
+static char *buf, *pvm_buf, *pvm_local;
 static int key;
+static pid_t target_plain, target_keys;
+static int have_pkey, have_remote;
 
-/* Put the module's events in the state configuration @c needs. */
+/* Hardware mode: keys are loaded into the four bound registers. */
+static int hw_mode(void)
+{
+	struct mpx_info info;
+
+	return !ioctl(mpx_fd(), MPX_IOC_INFO, &info) &&
+	       info.mode == MPX_MODE_HW;
+}
+
+/* Put the module in the state configuration @c needs. */
 static int configure(int c)
 {
 	const char *key_ev = c == GET_KEYEV ? "1" : "0";
@@ -53,7 +86,74 @@ static int configure(int c)
 	    mpx_write_str(EVENTS "mpx_enter/enable", probe_ev) ||
 	    mpx_write_str(EVENTS "mpx_exit/enable", probe_ev))
 		return -1;
+	if (have_remote &&
+	    mpx_write_str(REMOTE, c == PVM_ARMED || c == PVM_KEYS ? "deny" : "off"))
+		return -1;
 	return 0;
+}
+
+/*
+ * A process to read from: a copy of pvm_buf, and with @nr_keys enabled
+ * keys on a buffer of its own (regions of 16 bytes; in hardware mode four
+ * distinct ones, since a thread has four bound registers). It waits for
+ * the end of the run; its pid, or -1.
+ */
+static pid_t spawn_target(int nr_keys)
+{
+	int ready[2], i, k;
+	char *keybuf, c = 0;
+	pid_t pid;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(ready[1]);
+		if (pid < 0 || read(ready[0], &c, 1) != 1 || c != 1)
+			pid = -1;
+		close(ready[0]);
+		return pid;
+	}
+	keybuf = mmap(NULL, 16 * nr_keys + 1, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (i = 0; i < nr_keys && keybuf != MAP_FAILED; i++) {
+		int slot = hw_mode() ? i % 4 : i;
+
+		k = mpx(keybuf + 16 * slot, 16, 0, MPX_OP_CREATE);
+		if (k < 0 || mpx(NULL, 0, k, MPX_OP_ENABLE) < 0)
+			break;
+	}
+	c = i == nr_keys;
+	if (write(ready[1], &c, 1) != 1)
+		_exit(1);
+	pause();
+	_exit(0);
+}
+
+static void pvm_read(pid_t pid)
+{
+	struct iovec l = { pvm_local, PVM_LEN }, r = { pvm_buf, PVM_LEN };
+
+	process_vm_readv(pid, &l, 1, &r, 1, 0);
+}
+
+/* One life cycle of a key: four mpx() calls. */
+static void life_cycle(void)
+{
+	int k = mpx(buf, 16, 0, MPX_OP_CREATE);
+
+	mpx(NULL, 0, k, MPX_OP_ENABLE);
+	mpx(NULL, 0, k, MPX_OP_DISABLE);
+	mpx(NULL, 0, k, MPX_OP_FREE);
+}
+
+/* One pkey round: three system calls. */
+static void pkey_round(void)
+{
+	long k = syscall(SYS_pkey_alloc, 0, 0);
+
+	syscall(SYS_pkey_mprotect, buf, 4096, PROT_READ | PROT_WRITE, k);
+	syscall(SYS_pkey_free, k);
 }
 
 static double now_ns(void)
@@ -71,8 +171,20 @@ static double round_ns(int c)
 	double t0 = now_ns();
 	int i;
 
+	if (c == LIFE || c == PKEY) {
+		for (i = 0; i < CYCLES; i++)
+			c == LIFE ? life_cycle() : pkey_round();
+		return (now_ns() - t0) / CYCLES / (c == LIFE ? 4 : 3);
+	}
 	for (i = 0; i < CALLS; i++) {
 		switch (c) {
+		case PVM_OFF:
+		case PVM_ARMED:
+			pvm_read(target_plain);
+			break;
+		case PVM_KEYS:
+			pvm_read(target_keys);
+			break;
 		case GETPPID:
 			getppid();
 			break;
@@ -97,21 +209,67 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A configuration this system cannot run is left out, and said so. */
+static int skipped(int c)
+{
+	if (c == PKEY && !have_pkey)
+		return 1;
+	if ((c == PVM_OFF || c == PVM_ARMED || c == PVM_KEYS) && !have_remote)
+		return 1;
+	return 0;
+}
+
+static void ratio(const char *what, const double *med, int a, int b)
+{
+	if (skipped(a) || skipped(b))
+		printf("# %s: n/a\n", what);
+	else
+		printf("# %s = %.2f\n", what, med[a] / med[b]);
+}
+
 int main(void)
 {
 	double t[NR_CONF][ROUNDS], med[NR_CONF];
+	struct utsname uts;
+	long pk;
 	int r, c;
 
 	printf("TAP version 13\n1..1\n");
 	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pvm_buf = mmap(NULL, 2 * PVM_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	key = mpx(buf, 4096, 0, MPX_OP_CREATE);
-	if (buf == MAP_FAILED || key < 0 || configure(GET_IDLE)) {
+	if (buf == MAP_FAILED || pvm_buf == MAP_FAILED || key < 0 ||
+	    configure(GET_IDLE)) {
 		printf("not ok 1 bench: no module, no key or no tracefs\n");
 		return 1;
 	}
+	memset(pvm_buf, 'x', 2 * PVM_LEN);
+	pvm_local = pvm_buf + PVM_LEN;
+	pk = syscall(SYS_pkey_alloc, 0, 0);
+	have_pkey = pk >= 0;
+	if (have_pkey)
+		syscall(SYS_pkey_free, pk);
+	have_remote = access(REMOTE, W_OK) == 0;
+	if (have_remote) {
+		target_plain = spawn_target(0);
+		target_keys = spawn_target(NR_TARGET_KEYS);
+		if (target_plain < 0 || target_keys < 0) {
+			printf("not ok 1 bench: no target processes\n");
+			return 1;
+		}
+	}
+	if (uname(&uts))
+		strcpy(uts.release, "?");
+	printf("# kernel %s, %s mode, median of %d rounds\n", uts.release,
+	       hw_mode() ? "hardware" : "software", ROUNDS);
 	for (r = 0; r < ROUNDS; r++) {
 		for (c = 0; c < NR_CONF; c++) {
+			if (skipped(c)) {
+				t[c][r] = 0;
+				continue;
+			}
 			if (configure(c)) {
 				printf("not ok 1 bench: tracefs\n");
 				return 1;
@@ -120,19 +278,35 @@ int main(void)
 		}
 	}
 	configure(GET_IDLE);
+	if (have_remote) {
+		mpx_write_str(REMOTE, "deny");
+		kill(target_plain, SIGKILL);
+		kill(target_keys, SIGKILL);
+		waitpid(target_plain, NULL, 0);
+		waitpid(target_keys, NULL, 0);
+	}
 	mpx_write_str("/sys/kernel/tracing/trace", "");
 	printf("# %-20s %10s %10s  (median of %d rounds of %d calls)\n",
 	       "configuration", "ns/call", "x getppid", ROUNDS, CALLS);
 	for (c = 0; c < NR_CONF; c++) {
 		qsort(t[c], ROUNDS, sizeof(double), cmp_double);
 		med[c] = t[c][ROUNDS / 2];
-		printf("# %-20s %10.0f %10.2f\n", conf_name[c], med[c],
-		       med[c] / med[GETPPID]);
+		if (skipped(c))
+			printf("# %-20s %10s %10s\n", conf_name[c], "n/a", "n/a");
+		else
+			printf("# %-20s %10.0f %10.2f\n", conf_name[c], med[c],
+			       med[c] / med[GETPPID]);
 	}
-	printf("# idle hooks: GET with key events on / GET idle = %.2f\n",
-	       med[GET_KEYEV] / med[GET_IDLE]);
-	printf("# armed probes: GET armed / GET idle = %.2f\n",
-	       med[GET_ARMED] / med[GET_IDLE]);
+	ratio("idle hooks: GET with key events on / GET idle", med,
+	      GET_KEYEV, GET_IDLE);
+	ratio("armed probes: GET armed / GET idle", med, GET_ARMED, GET_IDLE);
+	printf("# traced: (GET armed - GET idle) / getppid = %.2f\n",
+	       (med[GET_ARMED] - med[GET_IDLE]) / med[GETPPID]);
+	ratio("GET idle / INFO ioctl", med, GET_IDLE, INFO);
+	ratio("CHECK idle / INFO ioctl", med, CHECK_IDLE, INFO);
+	ratio("life cycle per op / pkey per call", med, LIFE, PKEY);
+	ratio("remote hooks: pvm armed / pvm off", med, PVM_ARMED, PVM_OFF);
+	ratio("remote hooks: pvm 1000 keys / pvm off", med, PVM_KEYS, PVM_OFF);
 	printf("ok 1 bench\n");
 	return 0;
 }
