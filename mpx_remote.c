@@ -29,9 +29,9 @@
  *
  * The hooks cost every process something, so they are armed only while
  * some address space has an enabled key: ENABLE arms them before it
- * enables (mpx_remote_get()), and a work item disarms them within about a
- * second after the last enabled key is gone, however it went (DISABLE,
- * FREE, exit, unload).
+ * enables (mpx_remote_get()), and a work item disarms them one to two
+ * seconds after the last enabled key is gone, however it went (DISABLE,
+ * FREE, exit, unload), and no ENABLE came for a second.
  *
  * Per-call state (the path, process_vm_rw()'s target and remote vector)
  * lives in the kretprobe instances' data, found by task in a small hash
@@ -44,6 +44,7 @@
 
 #include <linux/err.h>
 #include <linux/hashtable.h>
+#include <linux/jiffies.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -112,6 +113,7 @@ static DEFINE_MUTEX(mpx_remote_mutex);
 static struct mpx_remote_hooks *mpx_hooks;	/* NULL when disarmed */
 static bool mpx_remote_dying;			/* unload has begun */
 static atomic_t mpx_remote_pending = ATOMIC_INIT(0);
+static unsigned long mpx_remote_last_use;	/* jiffies of the last ENABLE */
 static atomic_long_t mpx_remote_denied = ATOMIC_LONG_INIT(0);
 static atomic_long_t mpx_remote_reported = ATOMIC_LONG_INIT(0);
 static unsigned long mpx_remote_nmissed;	/* of earlier armings */
@@ -442,11 +444,17 @@ fail:
 	return ret;
 }
 
-/* While armed: disarm once nothing is enabled or about to be. */
+/*
+ * While armed: disarm once nothing is enabled or about to be, and no
+ * ENABLE came for a whole delay (a process that enables and disables keys
+ * in a loop would otherwise pay for arming again and again).
+ */
 static void mpx_remote_disarm_fn(struct work_struct *work)
 {
 	mutex_lock(&mpx_remote_mutex);
-	if (mpx_keys_nr_enabled() || atomic_read(&mpx_remote_pending))
+	if (mpx_keys_nr_enabled() || atomic_read(&mpx_remote_pending) ||
+	    time_before(jiffies, READ_ONCE(mpx_remote_last_use) +
+				 MPX_REMOTE_DISARM_DELAY))
 		schedule_delayed_work(&mpx_remote_work,
 				      MPX_REMOTE_DISARM_DELAY);
 	else
@@ -481,6 +489,7 @@ int mpx_remote_get(void)
 /* The ENABLE of mpx_remote_get() is over. */
 void mpx_remote_put(void)
 {
+	WRITE_ONCE(mpx_remote_last_use, jiffies);
 	atomic_dec(&mpx_remote_pending);
 }
 
