@@ -22,13 +22,15 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=../vm/lib.sh
+. "$top/selftests/vm/lib.sh"
 cache=/var/cache/mpx
 kver=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cache) cache=$2; shift 2 ;;
 	--kver) kver=$2; shift 2 ;;
-	-h|--help) sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	-h|--help) usage; exit 0 ;;
 	*) echo "lint.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done

@@ -20,6 +20,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 cache=/var/cache/mpx
 jobs=1
 kernels=()
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--jobs) jobs=$2; shift 2 ;;
 	--kernel) kernels+=("$2"); shift 2 ;;
 	--cpu) cpus+=("$2"); shift 2 ;;
-	-h|--help) sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	-h|--help) usage; exit 0 ;;
 	*) echo "check.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done

@@ -16,6 +16,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 cache=/var/cache/mpx
 again=0
 dir=""
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
 	--cache) cache=$2; shift 2 ;;
 	--dir) dir=$(realpath -m -- "$2"); shift 2 ;;
 	--again) again=1; shift ;;
-	-h|--help) sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	-h|--help) usage; exit 0 ;;
 	*) break ;;
 	esac
 done

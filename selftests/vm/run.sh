@@ -31,6 +31,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 kver=""
 cpu=max
 out=""
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--ko) ko=$2; shift 2 ;;
 	--cache) cache=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
-	-h|--help) sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	-h|--help) usage; exit 0 ;;
 	*) break ;;
 	esac
 done

@@ -54,8 +54,10 @@ console=$2
 # in every stack trace).
 splat='WARNING: CPU|WARNING: at|WARNING: possible|WARNING: inconsistent lock state|WARNING: suspicious RCU usage|WARNING: lock held|WARNING: bad unlock balance|WARNING: held lock freed|WARNING: Nested lock|cut here|(^|[^A-Za-z])BUG:|Invalid wait context|Oops|Call Trace|KASAN|UBSAN|KFENCE|ODEBUG: .*object type:|ODEBUG: .*on stack|ODEBUG: Out of memory|unreferenced object|suspected memory leak|kmemleak: .*(disabled|Memory pool empty|Cannot|[Uu]nknown object|Failed)|lockdep is turned off|turning off the locking correctness validator|non-static key|DEBUG_LOCKS_WARN_ON|sleeping function called|list_(add|del) corruption|possible recursive locking|circular locking|general protection|blocked for more than|soft lockup|hard LOCKUP|rcu_.*detected stalls|self-detected stall|Kernel panic|segfault at'
 # The module's own errors: pr_err() and worse of "mpx: " (run.sh boots
-# with console_msg_format=syslog, so each console line starts with <LEVEL>).
-module_err='^<[0-3]>(\[[^]]*\] )?mpx: '
+# with console_msg_format=syslog, so each console line starts with <LEVEL>,
+# then the time and, with PRINTK_CALLER (debug kernel), the caller:
+# "<3>[   35.16][   T74] mpx: ...").
+module_err='^<[0-3]>(\[[^]]*\] ?)*mpx: '
 # Taint flags a run may have: O (bit 12, out-of-tree module) and E (bit
 # 13, unsigned module).
 taint_ok=$(((1 << 12) | (1 << 13)))
