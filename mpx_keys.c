@@ -34,8 +34,9 @@
  *  - mpx_mm.lock (mutex) serializes every operation on one address space's
  *    keys. Nests outside mmap_lock (region checks take it for reading).
  *  - Key fields are written under mpx_mm.lock and read either under it or
- *    under RCU with READ_ONCE(); keys and span arrays are freed with
- *    kfree_rcu().
+ *    under RCU with READ_ONCE(): GET and CHECK take no lock. SET replaces
+ *    the key by an updated copy, so a reader never sees half a region;
+ *    keys and span arrays are freed after an RCU grace period.
  *  - An mpx_mm cannot go away during an ioctl: the calling task holds a
  *    reference on its mm (mm_users), so release cannot run, and the open
  *    file pins the module.
@@ -511,34 +512,48 @@ static int mpx_key_unload(struct mpx_key *k)
 	return mpx_bnd_unload(k->addr, k->len);
 }
 
+/*
+ * SET replaces the key by a copy with the new region (copy on write), so
+ * that lockless readers (GET, CHECK, under RCU) see the old region or the
+ * new one, never half of each.
+ */
 static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	struct mpx_region *r = arg;
-	struct mpx_region old = { .addr = k->addr, .len = k->len };
+	struct mpx_key *nk;
 	int ret;
 
 	ret = mpx_region_mapped(r->addr, r->len);
 	if (ret)
 		return ret;
+	nk = kmemdup(k, sizeof(*k), GFP_KERNEL_ACCOUNT);
+	if (!nk)
+		return -ENOMEM;
+	nk->addr = r->addr;
+	nk->len = r->len;
 	if (k->enabled && mpx_hw_mode()) {
 		ret = mpx_bnd_move(k->addr, k->len, r->addr, r->len);
 		if (ret)
-			return ret;
+			goto free;
 	}
-	WRITE_ONCE(k->addr, r->addr);
-	WRITE_ONCE(k->len, r->len);
+	/* Replacing a present entry allocates nothing. */
+	xa_store(&mmx->keys, k->id, nk, GFP_KERNEL_ACCOUNT);
 	/* The remote protection moves with the key, or nothing moves. */
 	if (k->enabled && mpx_spans_rebuild(mmx)) {
-		WRITE_ONCE(k->addr, old.addr);
-		WRITE_ONCE(k->len, old.len);
+		xa_store(&mmx->keys, k->id, k, GFP_KERNEL_ACCOUNT);
 		if (mpx_hw_mode())
-			mpx_bnd_move(r->addr, r->len, old.addr, old.len);
-		return -ENOMEM;
+			mpx_bnd_move(r->addr, r->len, k->addr, k->len);
+		ret = -ENOMEM;
+		goto free;
 	}
+	kfree_rcu(k, rcu);
 	/* Reading the registers costs an XSAVE: only for a consumer. */
 	if (trace_mpx_key_enabled())
-		mpx_key_event(k, MPX_KEY_SET, mpx_bnd_find(k->addr, k->len));
+		mpx_key_event(nk, MPX_KEY_SET, mpx_bnd_find(nk->addr, nk->len));
 	return 0;
+free:
+	kfree(nk);
+	return ret;
 }
 
 int mpx_key_set(unsigned int key, unsigned long addr, int len)
@@ -548,24 +563,47 @@ int mpx_key_set(unsigned int key, unsigned long addr, int len)
 	return mpx_key_locked(key, mpx_do_set, &r);
 }
 
-static int mpx_do_get(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
+/*
+ * A consistent copy of key @key of the caller, without the lock: GET and
+ * CHECK only read, so they take no lock but RCU (SET copies on write,
+ * ENABLE and DISABLE flip one flag).
+ */
+static int mpx_key_snapshot(unsigned int key, struct mpx_key *snap)
 {
-	struct mpx_key_info *info = arg;
-	int bnd = mpx_bnd_find(k->addr, k->len);
+	struct mpx_mm *mmx = mpx_mm_current();
+	struct mpx_key *k;
 
-	info->key = k->id;
-	info->status = k->enabled ? MPX_STATUS_ENABLED : 0;
-	if (bnd >= 0)
-		info->status |= MPX_STATUS_HW | bnd << MPX_STATUS_BND_SHIFT;
-	info->addr = k->addr;
-	info->len = k->len;
-	info->bnd = bnd;
-	return info->status;
+	if (!mmx || !key || key > MPX_KEY_ID_MAX)
+		return -ENOENT;
+	rcu_read_lock();
+	k = xa_load(&mmx->keys, array_index_nospec(key, MPX_KEY_ID_MAX + 1));
+	if (k) {
+		snap->id = key;
+		snap->addr = READ_ONCE(k->addr);
+		snap->len = READ_ONCE(k->len);
+		snap->enabled = READ_ONCE(k->enabled);
+	}
+	rcu_read_unlock();
+	return k ? 0 : -ENOENT;
 }
 
 int mpx_key_get(unsigned int key, struct mpx_key_info *info)
 {
-	return mpx_key_locked(key, mpx_do_get, info);
+	struct mpx_key k;
+	int bnd, ret;
+
+	ret = mpx_key_snapshot(key, &k);
+	if (ret)
+		return ret;
+	bnd = mpx_bnd_find(k.addr, k.len);
+	info->key = k.id;
+	info->status = k.enabled ? MPX_STATUS_ENABLED : 0;
+	if (bnd >= 0)
+		info->status |= MPX_STATUS_HW | bnd << MPX_STATUS_BND_SHIFT;
+	info->addr = k.addr;
+	info->len = k.len;
+	info->bnd = bnd;
+	return info->status;
 }
 
 static int mpx_do_enable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
@@ -652,23 +690,20 @@ int mpx_key_free(unsigned int key)
 	return mpx_key_locked(key, mpx_do_free, NULL);
 }
 
-static int mpx_do_check(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
-{
-	struct mpx_region *r = arg;
-
-	/* Both ranges were validated not to wrap (see mpx_syscall()). */
-	if (r->addr >= k->addr && r->addr + r->len <= k->addr + k->len)
-		return 0;
-	trace_mpx_violation(k->id, r->addr, k->addr, k->addr + k->len - 1,
-			    MPX_VIOLATION_CHECK);
-	return -ERANGE;
-}
-
 int mpx_key_check(unsigned int key, unsigned long addr, int len)
 {
-	struct mpx_region r = { .addr = addr, .len = len };
+	struct mpx_key k;
+	int ret;
 
-	return mpx_key_locked(key, mpx_do_check, &r);
+	ret = mpx_key_snapshot(key, &k);
+	if (ret)
+		return ret;
+	/* Both ranges were validated not to wrap (see mpx_syscall()). */
+	if (addr >= k.addr && addr + len <= k.addr + k.len)
+		return 0;
+	trace_mpx_violation(key, addr, k.addr, k.addr + k.len - 1,
+			    MPX_VIOLATION_CHECK);
+	return -ERANGE;
 }
 
 /**
