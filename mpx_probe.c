@@ -39,6 +39,7 @@
 #include <linux/mutex.h>
 #include <linux/ptrace.h>
 #include <linux/slab.h>
+#include <asm/syscall.h>
 
 #include "mpx_probe.h"
 
@@ -145,64 +146,52 @@ static void mpx_probe_disarm(void)
 	mpx_probes = NULL;
 }
 
+/* Room for the longest syscall entry point name probed here. */
+#define MPX_SYSCALL_SYM_LEN	48
+
 /* One kretprobe on a pkey syscall entry point. */
 struct mpx_pkey_probe {
 	struct kretprobe krp;
 	int call;
+	char symbol[MPX_SYSCALL_SYM_LEN];
 };
 
 /*
- * The entry points of the three syscalls, for 64-bit callers and, through
- * the ia32 entry, for 32-bit ones: each takes the user registers as its
- * argument 0, with the syscall's arguments where that ABI puts them.
+ * The syscall entry points of this architecture: each takes the user
+ * registers as its argument 0 (x86-64: the 64-bit and the ia32 entry).
  */
-static const struct {
-	const char *symbol;
-	int call;
-	bool ia32;
-} mpx_pkey_syms[] = {
-	{ "__x64_sys_pkey_alloc", MPX_PKEY_ALLOC, false },
-	{ "__x64_sys_pkey_free", MPX_PKEY_FREE, false },
-	{ "__x64_sys_pkey_mprotect", MPX_PKEY_MPROTECT, false },
-	{ "__ia32_sys_pkey_alloc", MPX_PKEY_ALLOC, true },
-	{ "__ia32_sys_pkey_free", MPX_PKEY_FREE, true },
-	{ "__ia32_sys_pkey_mprotect", MPX_PKEY_MPROTECT, true },
+static const char * const mpx_syscall_prefix[] = {
+#if defined(CONFIG_X86_64)
+	"__x64_sys_", "__ia32_sys_",
+#elif defined(CONFIG_ARM64)
+	"__arm64_sys_",
+#endif
 };
 
+static const char * const mpx_pkey_names[] = {
+	[MPX_PKEY_ALLOC] = "pkey_alloc",
+	[MPX_PKEY_FREE] = "pkey_free",
+	[MPX_PKEY_MPROTECT] = "pkey_mprotect",
+};
+
+#define MPX_PKEY_PROBES	\
+	(ARRAY_SIZE(mpx_syscall_prefix) * ARRAY_SIZE(mpx_pkey_names))
+
 /* Armed pkey probes, NULL where disarmed (or the symbol is missing). */
-static struct mpx_pkey_probe *mpx_pkey_probes[ARRAY_SIZE(mpx_pkey_syms)];
+static struct mpx_pkey_probe *mpx_pkey_probes[MPX_PKEY_PROBES];
 static bool mpx_pkey_armed;
 
-/* Arguments 0-3 of a syscall, from the user registers. */
+/* The syscall's arguments, as the caller's ABI passed them. */
 struct mpx_pkey_args {
-	unsigned long arg[4];
+	unsigned long arg[6];
 };
 
 static int mpx_pkey_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	const struct pt_regs *uregs =
-		(const struct pt_regs *)regs_get_kernel_argument(regs, 0);
+	struct pt_regs *uregs = (struct pt_regs *)regs_get_kernel_argument(regs, 0);
 	struct mpx_pkey_args *a = (struct mpx_pkey_args *)ri->data;
 
-	a->arg[0] = uregs->di;
-	a->arg[1] = uregs->si;
-	a->arg[2] = uregs->dx;
-	a->arg[3] = uregs->r10;
-	return 0;
-}
-
-/* 32-bit callers: arguments in ebx, ecx, edx, esi (zero-extended). */
-static int mpx_pkey_entry32(struct kretprobe_instance *ri,
-			    struct pt_regs *regs)
-{
-	const struct pt_regs *uregs =
-		(const struct pt_regs *)regs_get_kernel_argument(regs, 0);
-	struct mpx_pkey_args *a = (struct mpx_pkey_args *)ri->data;
-
-	a->arg[0] = (u32)uregs->bx;
-	a->arg[1] = (u32)uregs->cx;
-	a->arg[2] = (u32)uregs->dx;
-	a->arg[3] = (u32)uregs->si;
+	syscall_get_arguments(current, uregs, a->arg);
 	return 0;
 }
 
@@ -249,23 +238,24 @@ static int mpx_pkey_arm(void)
 	struct mpx_pkey_probe *p;
 	int i, ret, armed = 0;
 
-	for (i = 0; i < ARRAY_SIZE(mpx_pkey_syms); i++) {
+	for (i = 0; i < MPX_PKEY_PROBES; i++) {
 		p = kzalloc(sizeof(*p), GFP_KERNEL);
 		if (!p) {
 			mpx_pkey_disarm();
 			return -ENOMEM;
 		}
-		p->call = mpx_pkey_syms[i].call;
-		p->krp.kp.symbol_name = mpx_pkey_syms[i].symbol;
-		p->krp.entry_handler = mpx_pkey_syms[i].ia32 ?
-				       mpx_pkey_entry32 : mpx_pkey_entry;
+		p->call = i % ARRAY_SIZE(mpx_pkey_names);
+		snprintf(p->symbol, sizeof(p->symbol), "%s%s",
+			 mpx_syscall_prefix[i / ARRAY_SIZE(mpx_pkey_names)],
+			 mpx_pkey_names[p->call]);
+		p->krp.kp.symbol_name = p->symbol;
+		p->krp.entry_handler = mpx_pkey_entry;
 		p->krp.handler = mpx_pkey_ret;
 		p->krp.data_size = sizeof(struct mpx_pkey_args);
 		p->krp.maxactive = MPX_KRETPROBE_MAXACTIVE;
 		ret = register_kretprobe(&p->krp);
 		if (ret) {
-			pr_warn("no probe on %s: %d\n", mpx_pkey_syms[i].symbol,
-				ret);
+			pr_warn("no probe on %s: %d\n", p->symbol, ret);
 			kfree(p);
 			continue;
 		}
