@@ -18,7 +18,10 @@
  *    (for ptrace, whose word is all or nothing, to zero). Its callers
  *    turn the short count into their own errors: EIO for /proc/PID/mem
  *    and ptrace, a truncated read for cmdline and environ. Kretprobes on
- *    mem_rw() and ptrace_access_vm() only tell the event which path it was.
+ *    mem_rw() and on the ptrace entries (ptrace_access_vm(), and since
+ *    7.x inlines it into the PEEK/POKE code, arch_ptrace() and
+ *    compat_arch_ptrace()) tell which path it was: the event's path, and
+ *    ptrace's all-or-nothing word.
  *
  * The checks read the kernel's own copies of the address and length, so a
  * caller that rewrites its iovec during the call cannot get past them. The
@@ -34,11 +37,17 @@
  * FREE, exit, unload), and no ENABLE came for a second.
  *
  * Per-call state (the path, process_vm_rw()'s target and remote vector)
- * lives in the kretprobe instances' data, found by task in a small hash
- * under a raw spinlock (the handlers run with preemption off).
+ * lives in the kretprobe instances' data, found by task in a small hash.
  *
  * Locking: mpx_remote_mutex serializes arming, disarming and policy
- * changes; mpx_ctx_lock guards the hash.
+ * changes. mpx_ctx_lock guards the hash; it is an arch_spinlock_t, taken
+ * with interrupts off, because its users are the probe handlers, which run
+ * from ftrace (normal context) on one kernel and from int3 (an NMI-like
+ * context for lockdep) on another. Kprobes do not nest on a CPU (a probe
+ * hit inside a handler is counted as missed, not run), and the only other
+ * user, disarming, runs once every handler is unregistered, so the lock is
+ * never taken twice on one CPU; a lockdep-tracked lock would only report
+ * the mix of contexts.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -106,7 +115,7 @@ struct mpx_remote_ctx {
 	struct mpx_remote_ctx *outer;
 };
 
-static DEFINE_RAW_SPINLOCK(mpx_ctx_lock);
+static arch_spinlock_t mpx_ctx_lock = __ARCH_SPIN_LOCK_UNLOCKED;
 static DEFINE_HASHTABLE(mpx_ctx, MPX_CTX_HASH_BITS);
 
 static DEFINE_MUTEX(mpx_remote_mutex);
@@ -125,18 +134,22 @@ static void mpx_ctx_add(struct mpx_remote_ctx *ctx, u8 path)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->task = current;
 	ctx->path = path;
-	raw_spin_lock_irqsave(&mpx_ctx_lock, flags);
+	local_irq_save(flags);
+	arch_spin_lock(&mpx_ctx_lock);
 	hash_add(mpx_ctx, &ctx->node, (unsigned long)current);
-	raw_spin_unlock_irqrestore(&mpx_ctx_lock, flags);
+	arch_spin_unlock(&mpx_ctx_lock);
+	local_irq_restore(flags);
 }
 
 static void mpx_ctx_del(struct mpx_remote_ctx *ctx)
 {
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&mpx_ctx_lock, flags);
+	local_irq_save(flags);
+	arch_spin_lock(&mpx_ctx_lock);
 	hash_del(&ctx->node);
-	raw_spin_unlock_irqrestore(&mpx_ctx_lock, flags);
+	arch_spin_unlock(&mpx_ctx_lock);
+	local_irq_restore(flags);
 }
 
 /* The innermost hooked call of the current task, or NULL. */
@@ -145,14 +158,16 @@ static struct mpx_remote_ctx *mpx_ctx_current(void)
 	struct mpx_remote_ctx *ctx, *found = NULL;
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&mpx_ctx_lock, flags);
+	local_irq_save(flags);
+	arch_spin_lock(&mpx_ctx_lock);
 	hash_for_each_possible(mpx_ctx, ctx, node, (unsigned long)current) {
 		if (ctx->task == current) {
 			found = ctx;	/* hash_add() puts the newest first */
 			break;
 		}
 	}
-	raw_spin_unlock_irqrestore(&mpx_ctx_lock, flags);
+	arch_spin_unlock(&mpx_ctx_lock);
+	local_irq_restore(flags);
 	return found;
 }
 
@@ -331,6 +346,8 @@ enum mpx_hook {
 	MPX_HOOK_IOV,		/* iovec_from_user: the check */
 	MPX_HOOK_MEM_RW,	/* mem_rw: the path's name only */
 	MPX_HOOK_PTRACE,	/* ptrace_access_vm: the path's name only */
+	MPX_HOOK_ARCH_PTRACE,	/* arch_ptrace: where the above is inlined */
+	MPX_HOOK_COMPAT_PTRACE,	/* compat_arch_ptrace: the same, 32-bit */
 	MPX_NR_HOOKS,
 };
 
@@ -349,6 +366,10 @@ static const struct {
 	[MPX_HOOK_MEM_RW] = { "mem_rw", mpx_proc_mem_entry, mpx_path_ret },
 	[MPX_HOOK_PTRACE] = { "ptrace_access_vm", mpx_ptrace_entry,
 			      mpx_path_ret },
+	[MPX_HOOK_ARCH_PTRACE] = { "arch_ptrace", mpx_ptrace_entry,
+				   mpx_path_ret },
+	[MPX_HOOK_COMPAT_PTRACE] = { "compat_arch_ptrace", mpx_ptrace_entry,
+				     mpx_path_ret },
 };
 
 /* The armed hooks, allocated afresh for every arming. */
@@ -385,9 +406,11 @@ static void mpx_remote_disarm(void)
 		if (h->registered[i])
 			unregister_kretprobe(&h->krp[i]);
 	mpx_remote_nmissed_add(h);
-	raw_spin_lock_irq(&mpx_ctx_lock);
+	local_irq_disable();
+	arch_spin_lock(&mpx_ctx_lock);
 	hash_init(mpx_ctx);
-	raw_spin_unlock_irq(&mpx_ctx_lock);
+	arch_spin_unlock(&mpx_ctx_lock);
+	local_irq_enable();
 	WRITE_ONCE(mpx_hooks, NULL);
 	kfree(h);
 }
