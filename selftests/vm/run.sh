@@ -18,12 +18,12 @@
 # (the suites' worker, mpxctl, announced to the tests as MPXCTL);
 # MPX_GUEST_ENV ("NAME=value ...") is exported to the tests.
 #
-# MPX_QEMU_ACCEL overrides QEMU's -accel. The default is single-threaded
-# TCG (both vCPUs on one host thread): QEMU 7.2's multi-threaded TCG
-# mishandles code the guest patches while the other vCPU runs it (text_poke
-# of a tracepoint's static key or a kprobe's call site under load wedged
-# the guest or made it call address 0; the same runs are clean
-# single-threaded). The console log (with each line's log level,
+# MPX_CMDLINE adds to the kernel's command line; MPX_QEMU_ACCEL overrides
+# QEMU's -accel. The default is single-threaded TCG (both vCPUs on one
+# host thread): QEMU 7.2's multi-threaded TCG mishandles code the guest
+# patches while the other vCPU runs it (text_poke of a tracepoint's static
+# key or a kprobe's call site under load wedged the guest or made it call
+# address 0; the same runs are clean single-threaded). The console log (with each line's log level,
 # console_msg_format=syslog) and the payload's output are kept in DIR
 # (default build/vm/VER-CPU). In test mode tap-summary.sh judges the run.
 # Exit status: 0 when everything passed.
@@ -145,7 +145,7 @@ timeout --foreground "$timeout" qemu-system-x86_64 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$payload" \
 	-kernel "$kernel" -initrd "$out/initrd.gz" \
-	-append "console=ttyS0 console_msg_format=syslog loglevel=7 panic=-1 oops=panic softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 sysctl.kernel.hung_task_panic=1 rdinit=/init $extra_cmdline" \
+	-append "console=ttyS0 console_msg_format=syslog loglevel=7 panic=-1 oops=panic softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 sysctl.kernel.hung_task_panic=1 rdinit=/init $extra_cmdline ${MPX_CMDLINE:-}" \
 	</dev/null >"$out/qemu.log" 2>&1
 qemu_rc=$?
 set -e

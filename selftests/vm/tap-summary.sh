@@ -98,7 +98,8 @@ function bit(n, i) { return int(n / 2 ^ i) % 2 }
 	status = 0
 	if ($0 ~ /# SKIP/) status = 4
 	else if (match($0, /# exit=[0-9]+/)) status = substr($0, RSTART + 7, RLENGTH - 7) + 0
-	else if ($0 ~ /^not ok/) status = -1
+	else if ($0 ~ /# TIMEOUT/) status = 124
+	else if ($0 ~ /^not ok/) status = 1
 	print; finish_suite(); next
 }
 suite != "" && /^# 1\.\.[0-9]+/ { plan = substr($2, 4) + 0 }
