@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mpx_tracefs.h"
@@ -53,6 +54,19 @@ static inline int read_state(struct mpx_state *st)
 	n = fscanf(f, "keys %ld mms %ld", &st->keys, &st->mms);
 	fclose(f);
 	return n == 2 ? 0 : -EPROTO;
+}
+
+/*
+ * How many times slower than a stock kernel under TCG the test kernel is
+ * (MPX_SLOW, set by the rig for the debug kernel; default 1): tests that
+ * bound their time or their attempts scale by it.
+ */
+static inline int mpx_slow(void)
+{
+	const char *s = getenv("MPX_SLOW");
+	int n = s ? atoi(s) : 1;
+
+	return n > 0 ? n : 1;
 }
 
 #endif /* MPX_SYSFS_H */

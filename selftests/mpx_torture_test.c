@@ -217,7 +217,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 		pids[i] = spawn(hammer, sh);
 	pids[HAMMERS] = spawn(toggler, sh);
 
-	while (unloaded < cycles && attempts++ < cycles * ATTEMPTS_PER_CYCLE) {
+	while (unloaded < cycles && attempts++ < cycles * ATTEMPTS_PER_CYCLE * mpx_slow()) {
 		wait_toggler(sh);
 		if (syscall(SYS_delete_module, "mpx", O_NONBLOCK)) {
 			/* In use: a descriptor is open or an event consumed. */

@@ -62,6 +62,7 @@ case $kver in
 *-debug)
 	mem=2G
 	extra_cmdline="kasan_multi_shot no_hash_pointers"
+	MPX_GUEST_ENV="MPX_SLOW=4 ${MPX_GUEST_ENV:-}"
 	timeout=${timeout:-3600} ;;
 esac
 timeout=${timeout:-900}
