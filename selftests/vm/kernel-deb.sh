@@ -83,7 +83,7 @@ deb_fetch()
 		die "$ver: cannot work out the packages of $hdr"
 	fi
 	image=linux-image-$ver
-	apt-cache show -q "$image" >/dev/null 2>&1 || image=$image-unsigned
+	has_candidate apt-cache "$image" || image=$image-unsigned
 	if deb_depends "$kbuild" | grep -qx pahole; then
 		need_pkg dwarves
 	fi

@@ -82,15 +82,20 @@ run_make()
 	"${kind}_make" "$@"
 }
 
-# The newest linux-headers-PREFIX* matching RE that apt can install,
-# asked of APT (apt-cache or sid_apt_cache); prints its ABI version.
+# The newest linux-headers-PREFIX* matching RE that apt can install with
+# an image beside it, asked of APT (apt-cache or sid_apt_cache); prints its
+# ABI version. The signed image of a security update can lag its headers
+# and -unsigned image by days: either image will do.
 newest_candidate()
 {
-	local apt=$1 prefix=$2 re=$3 name
+	local apt=$1 prefix=$2 re=$3 name ver
 
 	for name in $($apt pkgnames "$prefix" | grep -E "$re" | sort -rV); do
-		if [[ $($apt policy "$name" 2>/dev/null) == *"Candidate: "[0-9]* ]]; then
-			echo "${name#linux-headers-}"
+		ver=${name#linux-headers-}
+		if has_candidate "$apt" "$name" &&
+		   { has_candidate "$apt" "linux-image-$ver" ||
+		     has_candidate "$apt" "linux-image-$ver-unsigned"; }; then
+			echo "$ver"
 			return
 		fi
 	done

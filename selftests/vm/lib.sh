@@ -67,6 +67,14 @@ apt_install()
 		--no-install-recommends "$@" >/dev/null
 }
 
+# has_candidate APT PKG: APT (apt-cache or sid_apt_cache) can install PKG.
+# "apt-cache show" is not enough: it succeeds for a name that only other
+# packages mention.
+has_candidate()
+{
+	[[ $($1 policy "$2" 2>/dev/null) == *"Candidate: "[0-9]* ]]
+}
+
 # logged LOG CMD...: the output in LOG; the end of LOG shown on failure.
 logged()
 {
