@@ -217,14 +217,19 @@ static int mpx_pkey_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/* All at once: one grace period for the lot, not one each. */
 static void mpx_pkey_disarm(void)
 {
-	int i;
+	struct kretprobe *krps[MPX_PKEY_PROBES];
+	int i, n = 0;
 
+	for (i = 0; i < ARRAY_SIZE(mpx_pkey_probes); i++)
+		if (mpx_pkey_probes[i])
+			krps[n++] = &mpx_pkey_probes[i]->krp;
+	unregister_kretprobes(krps, n);
 	for (i = 0; i < ARRAY_SIZE(mpx_pkey_probes); i++) {
 		if (!mpx_pkey_probes[i])
 			continue;
-		unregister_kretprobe(&mpx_pkey_probes[i]->krp);
 		mpx_nmissed += mpx_pkey_probes[i]->krp.nmissed;
 		kfree(mpx_pkey_probes[i]);
 		mpx_pkey_probes[i] = NULL;

@@ -389,22 +389,34 @@ static void mpx_remote_nmissed_add(struct mpx_remote_hooks *h)
 }
 
 /*
- * Unregister everything (each call waits for handlers in flight), then
- * forget the contexts of calls still running: their kretprobes are gone,
- * so nothing will look them up or delete them.
+ * The markers that were registered, in one call: one grace period for
+ * all of them, not one each. Returns when no handler is in flight.
+ */
+static void mpx_remote_unregister_markers(struct mpx_remote_hooks *h)
+{
+	struct kretprobe *krps[MPX_NR_HOOKS];
+	int i, n = 0;
+
+	for (i = MPX_NR_HOOKS - 1; i >= 0; i--)
+		if (h->registered[i])
+			krps[n++] = &h->krp[i];
+	unregister_kretprobes(krps, n);
+}
+
+/*
+ * Unregister everything, the check first, then forget the contexts of
+ * calls still running: their kretprobes are gone, so nothing will look
+ * them up or delete them.
  */
 static void mpx_remote_disarm(void)
 {
 	struct mpx_remote_hooks *h = mpx_hooks;
-	int i;
 
 	lockdep_assert_held(&mpx_remote_mutex);
 	if (!h)
 		return;
 	unregister_kprobe(&h->access);
-	for (i = MPX_NR_HOOKS - 1; i >= 0; i--)
-		if (h->registered[i])
-			unregister_kretprobe(&h->krp[i]);
+	mpx_remote_unregister_markers(h);
 	mpx_remote_nmissed_add(h);
 	local_irq_disable();
 	arch_spin_lock(&mpx_ctx_lock);
@@ -459,9 +471,7 @@ static int mpx_remote_arm(void)
 	schedule_delayed_work(&mpx_remote_work, MPX_REMOTE_DISARM_DELAY);
 	return 0;
 fail:
-	for (i = 0; i < MPX_NR_HOOKS; i++)
-		if (h->registered[i])
-			unregister_kretprobe(&h->krp[i]);
+	mpx_remote_unregister_markers(h);
 	mpx_hooks = NULL;
 	kfree(h);
 	return ret;
