@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -44,7 +45,16 @@
 #define EVENTS_ON_US	2000
 #define EVENTS_OFF_US	10000
 #define RETRY_US	1000
-#define ATTEMPTS_PER_CYCLE 50
+/*
+ * An unload succeeds only in a gap where no hammer holds the device and
+ * no event is enabled, so how many attempts a cycle takes depends on the
+ * kernel (about 75 on 6.1, 140 on 7.2 under TCG), and an unload that
+ * disarms the remote-access hooks waits for ftrace (0.1-0.2 s under TCG):
+ * a cycle took 0.65 s on 6.1 and 0.9 s on 7.2. Bound the loop by time,
+ * generously, below the harness's timeout.
+ */
+#define CYCLE_BUDGET_MS	3000
+#define RELOAD_BUDGET_MAX_MS ((TORTURE_TIMEOUT_S - 60) * 1000L)
 #define TOGGLES		60
 #define TOGGLER_WAIT_MS	5000
 #define TORTURE_TIMEOUT_S 900
@@ -67,6 +77,14 @@ struct shared {
 	atomic_int gen;		/* bumped after every reload */
 	atomic_int opened;	/* the generation the toggler has open */
 };
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
 
 static struct shared *shared_map(void)
 {
@@ -206,6 +224,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 	const char *env = getenv("MPX_TORTURE_CYCLES");
 	int cycles = env ? atoi(env) : DEFAULT_CYCLES;
 	int i, unloaded = 0, refused = 0, attempts = 0;
+	long start, deadline, t_wait = 0, t_refused = 0, t_unload = 0, t_load = 0;
 	pid_t pids[HAMMERS + 1];
 	struct shared *sh;
 
@@ -217,9 +236,20 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 		pids[i] = spawn(hammer, sh);
 	pids[HAMMERS] = spawn(toggler, sh);
 
-	while (unloaded < cycles && attempts++ < cycles * ATTEMPTS_PER_CYCLE * mpx_slow()) {
+	deadline = now_ms() + (long)cycles * CYCLE_BUDGET_MS * mpx_slow();
+	if (deadline > now_ms() + RELOAD_BUDGET_MAX_MS)
+		deadline = now_ms() + RELOAD_BUDGET_MAX_MS;
+	start = now_ms();
+	while (unloaded < cycles && now_ms() < deadline) {
+		long t0;
+
+		attempts++;
+		t0 = now_ms();
 		wait_toggler(sh);
+		t_wait += now_ms() - t0;
+		t0 = now_ms();
 		if (syscall(SYS_delete_module, "mpx", O_NONBLOCK)) {
+			t_refused += now_ms() - t0;
 			/* In use: a descriptor is open or an event consumed. */
 			ASSERT_EQ(EWOULDBLOCK, errno)
 				TH_LOG("unload: %s", strerror(errno));
@@ -227,9 +257,12 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 			usleep(RETRY_US);
 			continue;
 		}
+		t_unload += now_ms() - t0;
 		unloaded++;
+		t0 = now_ms();
 		ASSERT_EQ(0, load())
 			TH_LOG("reload %d: %s", unloaded, strerror(errno));
+		t_load += now_ms() - t0;
 		atomic_fetch_add(&sh->gen, 1);
 	}
 
@@ -240,8 +273,10 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	}
-	TH_LOG("%d unloads, %d refused, %ld hammer rounds", unloaded, refused,
-	       atomic_load(&sh->calls));
+	TH_LOG("%d unloads, %d refused, %ld hammer rounds in %ld ms", unloaded,
+	       refused, atomic_load(&sh->calls), now_ms() - start);
+	TH_LOG("ms waiting for the toggler %ld, refused unloads %ld, unloads %ld, loads %ld",
+	       t_wait, t_refused, t_unload, t_load);
 	EXPECT_EQ(cycles, unloaded);
 	EXPECT_LT(0, atomic_load(&sh->calls));
 	/* Every hammer exited: nothing is left. */
