@@ -606,6 +606,29 @@ int mpx_key_get(unsigned int key, struct mpx_key_info *info)
 	return info->status;
 }
 
+/**
+ * mpx_key_enable_check() - the errors ENABLE would fail with up front
+ * @key: the key to be enabled
+ * @need_hw: ENABLE_HW
+ *
+ * Lockless, so only a hint: mpx_key_enable() checks again under the lock.
+ * Lets the caller do nothing costly (arming the remote-access hooks, say)
+ * for a call that cannot enable anything.
+ *
+ * Return: 0, -ENOENT (no such key in the caller's address space), or
+ * -EOPNOTSUPP (@need_hw in software mode).
+ */
+int mpx_key_enable_check(unsigned int key, bool need_hw)
+{
+	struct mpx_key k;
+	int ret;
+
+	ret = mpx_key_snapshot(key, &k);
+	if (ret)
+		return ret;
+	return need_hw && !mpx_hw_mode() ? -EOPNOTSUPP : 0;
+}
+
 static int mpx_do_enable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 {
 	bool need_hw = *(bool *)arg;

@@ -81,6 +81,13 @@ static long mpx_op_enable(unsigned int key, bool need_hw)
 {
 	long ret;
 
+	/*
+	 * ENOENT and EOPNOTSUPP before arming: they come first (DESIGN's
+	 * order), and a call that cannot enable a key arms nothing.
+	 */
+	ret = mpx_key_enable_check(key, need_hw);
+	if (ret)
+		return ret;
 	ret = mpx_remote_get();
 	if (ret)
 		return ret;

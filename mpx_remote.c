@@ -534,11 +534,14 @@ static int mpx_policy_set(const char *val, const struct kernel_param *kp)
 	if (policy < 0)
 		return policy;
 	mutex_lock(&mpx_remote_mutex);
-	WRITE_ONCE(mpx_policy, policy);
-	if (policy == MPX_POLICY_OFF)
-		mpx_remote_disarm();
-	else if (mpx_keys_nr_enabled())
+	/* A policy that cannot be enforced is refused, the old one stays. */
+	if (policy != MPX_POLICY_OFF && mpx_keys_nr_enabled())
 		ret = mpx_remote_arm();
+	if (!ret) {
+		WRITE_ONCE(mpx_policy, policy);
+		if (policy == MPX_POLICY_OFF)
+			mpx_remote_disarm();
+	}
 	mutex_unlock(&mpx_remote_mutex);
 	return ret;
 }

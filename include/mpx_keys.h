@@ -12,6 +12,7 @@ unsigned int mpx_keys_max(void);
 int mpx_key_create(unsigned long addr, int len);
 int mpx_key_set(unsigned int key, unsigned long addr, int len);
 int mpx_key_get(unsigned int key, struct mpx_key_info *info);
+int mpx_key_enable_check(unsigned int key, bool need_hw);
 int mpx_key_enable(unsigned int key, bool need_hw);
 int mpx_key_disable(unsigned int key);
 int mpx_key_free(unsigned int key);

@@ -1651,6 +1651,7 @@ TEST_F(remote, no_event_outside)
 
 TEST_F_TIMEOUT(remote, hooks_armed_while_a_key_is_enabled, 90)
 {
+	struct mpx_info info;
 	long long ms;
 	pid_t owner;
 	int ctl, k;
@@ -1691,6 +1692,23 @@ TEST_F_TIMEOUT(remote, hooks_armed_while_a_key_is_enabled, 90)
 	EXPECT_LE(0, wait_hooks("disarmed", HOOKS_WAIT_MS))
 		TH_LOG("still armed %d ms after the owner's exit",
 		       HOOKS_WAIT_MS);
+
+	/* An ENABLE that cannot enable a key arms nothing. */
+	k = mpx(self->t.reg, 64, 0, MPX_OP_CREATE);
+	ASSERT_LT(0, k);
+	ASSERT_EQ(0, mpx(NULL, 0, k, MPX_OP_FREE));
+	EXPECT_EQ(-1, mpx(NULL, 0, k, MPX_OP_ENABLE));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, mpx_info(&info));
+	if (info.mode == MPX_MODE_SW) {
+		k = mpx(self->t.reg, 64, 0, MPX_OP_CREATE);
+		ASSERT_LT(0, k);
+		EXPECT_EQ(-1, mpx(NULL, 0, k, MPX_OP_ENABLE_HW));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+		EXPECT_EQ(0, mpx(NULL, 0, k, MPX_OP_FREE));
+	}
+	EXPECT_TRUE(state_is("remote_hooks", "disarmed"))
+		TH_LOG("a failed ENABLE armed the hooks");
 }
 
 /* ---- /proc/PID/cmdline and environ (access_remote_vm) ---- */
