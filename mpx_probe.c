@@ -52,7 +52,7 @@
 static bool mpx_probes_allowed = true;
 module_param_named(probes, mpx_probes_allowed, bool, 0644);
 MODULE_PARM_DESC(probes,
-		 "Arm the kprobe/kretprobe pair for mpx_enter/mpx_exit (default on)");
+		 "Arm the probes behind mpx_enter/mpx_exit and mpx_pkey (default on)");
 
 /* The armed pair, allocated afresh for every arming. */
 struct mpx_probes {
