@@ -4,8 +4,9 @@
 # and selftests.
 #
 #   make              build mpx.ko for KVER
-#   make install      DKMS add/build/install for KVER
+#   make install      DKMS add/build/install for KVER, and the udev rule
 #   make uninstall
+#   make deb          the Debian packages (debian/), checked by lintian
 #   make tools        libmpx, mpxctl, the benchmark
 #   make selftests    the kselftest suites
 #   make clean
@@ -37,20 +38,38 @@ selftests:
 	$(MAKE) -C selftests
 
 # DKMS builds from a copy of the sources in /usr/src/mpx-VERSION, with
-# dkms.conf made from dkms.conf.in (the version is VERSION's).
+# dkms.conf made from dkms.conf.in (the version is VERSION's). The udev
+# rule gives /dev/mpx its mode before the module is loaded (see the rule).
+SRCDIR := $(DESTDIR)/usr/src/mpx-$(VERSION)
+UDEVDIR ?= /etc/udev/rules.d
+
 dkms.conf: dkms.conf.in VERSION
 	sed 's/@VERSION@/$(VERSION)/' $< > $@
 
-install: dkms.conf
-	rm -rf /usr/src/mpx-$(VERSION)
-	mkdir -p /usr/src/mpx-$(VERSION)
-	cp -r Kbuild VERSION dkms.conf $(SOURCES) include /usr/src/mpx-$(VERSION)/
+# The DKMS source tree (the Debian package's too, with DESTDIR).
+install-src: dkms.conf
+	rm -rf $(SRCDIR)
+	mkdir -p $(SRCDIR)
+	cp -r Kbuild VERSION dkms.conf $(SOURCES) include $(SRCDIR)/
+
+install: install-src
+	install -D -m 644 udev/60-mpx.rules $(UDEVDIR)/60-mpx.rules
 	dkms remove mpx/$(VERSION) --all >/dev/null 2>&1 || true
 	dkms install mpx/$(VERSION) -k $(KVER)
 
 uninstall:
 	dkms remove mpx/$(VERSION) --all
-	rm -rf /usr/src/mpx-$(VERSION)
+	rm -rf $(SRCDIR) $(UDEVDIR)/60-mpx.rules
+
+# The Debian packages (debian/), built from a copy of the tree in
+# build/deb, where the .deb files land; lintian judges them.
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/mpx-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(DEB_DIR)/mpx-$(VERSION)
+	cd $(DEB_DIR)/mpx-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
 
 clean:
 	+$(KMAKE) M=$(CURDIR) clean
@@ -61,4 +80,4 @@ clean:
 	rm -f dkms.conf
 	rm -rf build
 
-.PHONY: all module tools selftests install uninstall clean
+.PHONY: all module tools selftests install-src install uninstall deb clean

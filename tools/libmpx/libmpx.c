@@ -2,6 +2,7 @@
 /*
  * libmpx - the mpx() call, one MPX_IOC_CALL ioctl on /dev/mpx.
  */
+#define _GNU_SOURCE		/* secure_getenv */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,7 +18,8 @@ static int mpx_dev_errno;
 
 static void mpx_open(void)
 {
-	const char *path = getenv("MPX_DEVICE");
+	/* Not from the environment of a set-user-ID program. */
+	const char *path = secure_getenv("MPX_DEVICE");
 
 	mpx_dev_fd = open(path ? path : LIBMPX_DEVICE, O_RDWR | O_CLOEXEC);
 	if (mpx_dev_fd < 0)
