@@ -15,6 +15,8 @@
 #     C=2 W=1, in build/lint: no warning
 #   layering: in that build, each object uses (mpx_* symbols) only objects
 #     Kbuild lists before it (layering.sh)
+#   man pages: groff -man -ww renders each without a warning
+#   versions: debian/changelog carries VERSION's version
 #
 # checkpatch.pl and kernel-doc come from linux-source-6.1 into CACHE
 # (default /var/cache/mpx), shellcheck and sparse from Debian: make deps.
@@ -126,6 +128,31 @@ sparse()
 	! grep -E '(warning|error):' build/lint.log
 }
 
+# Every man page renders without a warning, at two widths.
+man_pages()
+{
+	local f w rc=0
+
+	for f in $(git ls-files '*.[1-9]'); do
+		for w in 65 80; do
+			MANWIDTH=$w groff -man -ww -z -rLL=${w}n "$f" 2>&1 |
+				sed "s|^|$f: |" | grep . && rc=1
+		done
+	done
+	return $rc
+}
+
+# The version is VERSION's; debian/changelog must name the same one.
+versions()
+{
+	local v d
+
+	v=$(cat VERSION)
+	d=$(dpkg-parsechangelog -l debian/changelog -S Version)
+	[ "$d" = "$v" ] || echo "debian/changelog has $d, VERSION has $v"
+	[ "$d" = "$v" ]
+}
+
 mkdir -p build
 check "checkpatch --strict (module)" checkpatch_kernel
 check "checkpatch --strict (trace header)" checkpatch_trace
@@ -133,6 +160,8 @@ check "checkpatch --strict (selftests, tools)" checkpatch_user
 check "kernel-doc -none (headers)" kernel_doc
 check "shellcheck (every shell script)" shellcheck_all
 check "sparse C=2 W=1 ($kver)" sparse
+check "man pages (groff -ww)" man_pages
+check "one version (VERSION, debian/changelog)" versions
 if [ -f build/lint/mpx.ko ]; then
 	check "layering (Kbuild's object order)" "$here/layering.sh" build/lint
 else
