@@ -23,12 +23,14 @@ usage() { sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//p}' "$0"; }
 
 # cache_lock NAME -x|-s: exclusive to change what NAME guards, shared to
 # use it. Each NAME has its own descriptor, so that a cold debug kernel
-# build (minutes) never holds up the other kernels.
+# build (minutes) never holds up the other kernels. rootfs guards the
+# Debian VM's root image (rootfs.sh), shared while a VM boots from it.
 cache_lock()
 {
 	local fd
 
 	case $1 in
+	rootfs) fd=6 ;;
 	source) fd=7 ;;
 	debug) fd=8 ;;
 	kernel) fd=9 ;;
@@ -43,7 +45,7 @@ cache_lock()
 
 # Run a command without the lock descriptors, so that nothing it leaves
 # behind (a daemon started by apt, say) keeps a lock after this script.
-unlocked() { "$@" 7>&- 8>&- 9>&-; }
+unlocked() { "$@" 6>&- 7>&- 8>&- 9>&-; }
 
 need_pkg()
 {
