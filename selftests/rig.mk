@@ -10,6 +10,8 @@
 #                 prints a table and ends with "N passed, N failed"
 #   make check-debug  the same suites on a 6.1 debug kernel (KASAN, KFENCE,
 #                 lockdep, kmemleak, UBSAN...), built once into CACHE
+#   make check-packages  the Debian packages: built, lintian-clean, then
+#                 installed and used in a Debian VM with systemd and udev
 #   make fuzz N=  the ioctl fuzzer alone, N calls (FUZZ_KVER, default RIG_KVER)
 #   make torture N=  the torture suite alone, N reload cycles
 #   make demo     boot the VM, load the module and show it working
@@ -78,6 +80,11 @@ define rig_run
 		--ko build/kbuild/$(1)/mpx.ko $(3)
 endef
 
+# The Debian packages: make deb, lintian, then installed and used in a
+# Debian VM booted with systemd (selftests/pkg/check.sh).
+check-packages: tools selftests
+	selftests/pkg/check.sh --cache $(CACHE) --cpu $(firstword $(CPUS))
+
 fuzz: tools selftests
 	$(call rig_run,$(FUZZ_KVER),$(if $(N),MPX_FUZZ_CALLS=$(N)),\
 		--out build/vm/fuzz-$(FUZZ_KVER) test selftests/mpx_fuzz_test)
@@ -95,4 +102,4 @@ bench: tools
 lint:
 	selftests/lint/lint.sh --cache $(CACHE) --kver $(RIG_KVER)
 
-.PHONY: deps check check-debug fuzz torture demo bench lint
+.PHONY: deps check check-debug check-packages fuzz torture demo bench lint

@@ -24,7 +24,8 @@ cache=${1:-/var/cache/mpx}
 need_pkg gcc make libc6-dev gcc-multilib cpio gzip xz-utils kmod \
 	qemu-system-x86 busybox-static sparse shellcheck dkms perl \
 	debootstrap dwarves linux-headers-amd64 linux-image-amd64 \
-	dpkg-dev debhelper dh-dkms fakeroot lintian groff man-db
+	dpkg-dev debhelper dh-dkms fakeroot lintian groff man-db \
+	qemu-utils e2fsprogs flex bison bc libelf-dev ccache
 
 # Where each file of the source package goes in CACHE.
 declare -A files=(

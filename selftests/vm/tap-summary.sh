@@ -109,6 +109,7 @@ suite != "" && /^# ok / {
 	print; next
 }
 suite != "" && /^# not ok / { results++; failed++; suite_failed = 1; print; next }
+/^ok - .*# SKIP/ { skipped++; print; next }
 /^ok - / { passed++; print; next }
 /^not ok - / { failed++; print; next }
 /^# tainted: / { taint = $3 + 0; tainted_seen = 1 }
