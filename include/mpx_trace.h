@@ -105,17 +105,24 @@ TRACE_DEFINE_ENUM(MPX_REMOTE_OTHER);
 		{ MPX_OP_CHECK,		"CHECK" },		\
 		{ MPX_OP_ENABLE_HW,	"ENABLE_HW" })
 
-#define mpx_show_ret(ret)					\
-	__print_symbolic(ret,					\
-		{ -EFAULT,	"EFAULT" },			\
-		{ -EINVAL,	"EINVAL" },			\
-		{ -ENOENT,	"ENOENT" },			\
-		{ -ENOMEM,	"ENOMEM" },			\
-		{ -ENOSPC,	"ENOSPC" },			\
-		{ -EBUSY,	"EBUSY" },			\
-		{ -EOPNOTSUPP,	"EOPNOTSUPP" },			\
-		{ -ERANGE,	"ERANGE" },			\
-		{ -EINTR,	"EINTR" })
+/*
+ * The errno's name, from a positive copy: user-space decoders
+ * (libtraceevent, so trace-cmd and perf) compare a symbol's value with the
+ * field as unsigned, so that neither "ret < 0 ? ..." nor { -ERANGE, ... }
+ * would match there. The leading space keeps "ret=0" alone on success.
+ */
+#define mpx_show_err(err)					\
+	__print_symbolic(err,					\
+		{ 0,		"" },				\
+		{ EFAULT,	" EFAULT" },			\
+		{ EINVAL,	" EINVAL" },			\
+		{ ENOENT,	" ENOENT" },			\
+		{ ENOMEM,	" ENOMEM" },			\
+		{ ENOSPC,	" ENOSPC" },			\
+		{ EBUSY,	" EBUSY" },			\
+		{ EOPNOTSUPP,	" EOPNOTSUPP" },		\
+		{ ERANGE,	" ERANGE" },			\
+		{ EINTR,	" EINTR" })
 
 #define mpx_show_action(action)					\
 	__print_symbolic(action,				\
@@ -176,6 +183,9 @@ TRACE_EVENT_FN(mpx_enter,
  * @key: the key argument
  * @ret: the return value (>= 0, or -errno)
  * @latency: nanoseconds from entry to return
+ *
+ * The entry also holds err, -@ret for an error and 0 otherwise, which
+ * names the errno (mpx_show_err()).
  */
 TRACE_EVENT_FN(mpx_exit,
 	TP_PROTO(int op, unsigned int key, long ret, u64 latency),
@@ -187,6 +197,7 @@ TRACE_EVENT_FN(mpx_exit,
 		__field(int, op)
 		__field(unsigned int, key)
 		__field(long, ret)
+		__field(long, err)
 		__field(u64, latency)
 	),
 	TP_fast_assign(
@@ -194,14 +205,13 @@ TRACE_EVENT_FN(mpx_exit,
 		__entry->op = op;
 		__entry->key = key;
 		__entry->ret = ret;
+		__entry->err = ret < 0 ? -ret : 0;
 		__entry->latency = latency;
 	),
-	TP_printk("pid=%d tid=%d comm=%s op=%s key=%u ret=%ld%s%s latency=%lluns",
+	TP_printk("pid=%d tid=%d comm=%s op=%s key=%u ret=%ld%s latency=%lluns",
 		  __entry->pid, __entry->tid, __entry->comm,
 		  mpx_show_op(__entry->op), __entry->key, __entry->ret,
-		  __entry->ret < 0 ? " " : "",
-		  __entry->ret < 0 ? mpx_show_ret(__entry->ret) : "",
-		  __entry->latency),
+		  mpx_show_err(__entry->err), __entry->latency),
 	mpx_probe_reg, mpx_probe_unreg
 );
 

@@ -165,7 +165,7 @@ trace_cmd_names()
 	grep -q 'mpx_enter:.*op=CREATE' /tmp/report.txt &&
 		grep -q 'mpx_key:.*created' /tmp/report.txt &&
 		grep -q 'mpx_violation:.*source=CHECK' /tmp/report.txt &&
-		grep -q 'mpx_exit:.*op=CHECK.*ERANGE' /tmp/report.txt &&
+		grep -q 'mpx_exit:.*op=CHECK.*ret=-34 ERANGE' /tmp/report.txt &&
 		! grep -E 'op=0x|source=0x' /tmp/report.txt
 }
 
@@ -178,6 +178,7 @@ perf_names()
 	grep -q 'mpx:mpx_enter:.*op=CREATE' /tmp/script.txt &&
 		grep -q 'mpx:mpx_key:.*created' /tmp/script.txt &&
 		grep -q 'mpx:mpx_violation:.*source=CHECK' /tmp/script.txt &&
+		grep -q 'mpx:mpx_exit:.*op=CHECK.*ret=-34 ERANGE' /tmp/script.txt &&
 		! grep -E 'op=0x|source=0x' /tmp/script.txt
 }
 
@@ -236,7 +237,7 @@ fi
 check "mpxctl demo" demo
 if [ -x "$prog" ]; then
 	check "trace-cmd report: op=CREATE, created, source=CHECK, ERANGE" trace_cmd_names
-	check "perf script: op=CREATE, created, source=CHECK" perf_names
+	check "perf script: op=CREATE, created, source=CHECK, ERANGE" perf_names
 	check "bpftrace: calls counted by op" bpftrace_counts
 else
 	for c in trace-cmd perf bpftrace; do
