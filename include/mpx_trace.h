@@ -107,22 +107,22 @@ TRACE_DEFINE_ENUM(MPX_REMOTE_OTHER);
 
 /*
  * The errno's name, from a positive copy: user-space decoders
- * (libtraceevent, so trace-cmd and perf) compare a symbol's value with the
- * field as unsigned, so that neither "ret < 0 ? ..." nor { -ERANGE, ... }
- * would match there. The leading space keeps "ret=0" alone on success.
+ * (libtraceevent, so trace-cmd and perf) compare a field as unsigned, so
+ * that neither "ret < 0 ? ..." nor { -ERANGE, ... } would work there; a
+ * test of err itself does. (No { 0, "" } entry: the kernel prints an
+ * empty name as the number.)
  */
 #define mpx_show_err(err)					\
 	__print_symbolic(err,					\
-		{ 0,		"" },				\
-		{ EFAULT,	" EFAULT" },			\
-		{ EINVAL,	" EINVAL" },			\
-		{ ENOENT,	" ENOENT" },			\
-		{ ENOMEM,	" ENOMEM" },			\
-		{ ENOSPC,	" ENOSPC" },			\
-		{ EBUSY,	" EBUSY" },			\
-		{ EOPNOTSUPP,	" EOPNOTSUPP" },		\
-		{ ERANGE,	" ERANGE" },			\
-		{ EINTR,	" EINTR" })
+		{ EFAULT,	"EFAULT" },			\
+		{ EINVAL,	"EINVAL" },			\
+		{ ENOENT,	"ENOENT" },			\
+		{ ENOMEM,	"ENOMEM" },			\
+		{ ENOSPC,	"ENOSPC" },			\
+		{ EBUSY,	"EBUSY" },			\
+		{ EOPNOTSUPP,	"EOPNOTSUPP" },			\
+		{ ERANGE,	"ERANGE" },			\
+		{ EINTR,	"EINTR" })
 
 #define mpx_show_action(action)					\
 	__print_symbolic(action,				\
@@ -208,10 +208,12 @@ TRACE_EVENT_FN(mpx_exit,
 		__entry->err = ret < 0 ? -ret : 0;
 		__entry->latency = latency;
 	),
-	TP_printk("pid=%d tid=%d comm=%s op=%s key=%u ret=%ld%s latency=%lluns",
+	TP_printk("pid=%d tid=%d comm=%s op=%s key=%u ret=%ld%s%s latency=%lluns",
 		  __entry->pid, __entry->tid, __entry->comm,
 		  mpx_show_op(__entry->op), __entry->key, __entry->ret,
-		  mpx_show_err(__entry->err), __entry->latency),
+		  __entry->err ? " " : "",
+		  __entry->err ? mpx_show_err(__entry->err) : "",
+		  __entry->latency),
 	mpx_probe_reg, mpx_probe_unreg
 );
 
