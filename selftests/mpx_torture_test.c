@@ -224,7 +224,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 	const char *env = getenv("MPX_TORTURE_CYCLES");
 	int cycles = env ? atoi(env) : DEFAULT_CYCLES;
 	int i, unloaded = 0, refused = 0, attempts = 0;
-	long start, deadline, t_wait = 0, t_refused = 0, t_unload = 0, t_load = 0;
+	long budget, start, deadline, t_wait = 0, t_refused = 0, t_unload = 0, t_load = 0;
 	pid_t pids[HAMMERS + 1];
 	struct shared *sh;
 
@@ -236,10 +236,10 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 		pids[i] = spawn(hammer, sh);
 	pids[HAMMERS] = spawn(toggler, sh);
 
-	deadline = now_ms() + (long)cycles * CYCLE_BUDGET_MS * mpx_slow();
-	if (deadline > now_ms() + RELOAD_BUDGET_MAX_MS)
-		deadline = now_ms() + RELOAD_BUDGET_MAX_MS;
+	budget = (long)cycles * CYCLE_BUDGET_MS * mpx_slow();
 	start = now_ms();
+	deadline = start + (budget < RELOAD_BUDGET_MAX_MS ?
+			    budget : RELOAD_BUDGET_MAX_MS);
 	while (unloaded < cycles && now_ms() < deadline) {
 		long t0;
 
