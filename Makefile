@@ -62,14 +62,17 @@ uninstall:
 	rm -rf $(SRCDIR) $(UDEVDIR)/60-mpx.rules
 
 # The Debian packages (debian/), built from a copy of the tree in
-# build/deb, where the .deb files land; lintian judges them.
+# build/deb, where the .deb files land; lintian judges them (deb-build
+# only builds them: make check-packages runs lintian itself).
 DEB_DIR := build/deb
-deb:
+deb: deb-build
+	lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
+
+deb-build:
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/mpx-$(VERSION)
 	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(DEB_DIR)/mpx-$(VERSION)
 	cd $(DEB_DIR)/mpx-$(VERSION) && dpkg-buildpackage -us -uc -b
-	lintian --fail-on error,warning --info $(DEB_DIR)/*.changes
 
 clean:
 	+$(KMAKE) M=$(CURDIR) clean
@@ -80,4 +83,4 @@ clean:
 	rm -f dkms.conf
 	rm -rf build
 
-.PHONY: all module tools selftests install-src install uninstall deb clean
+.PHONY: all module tools selftests install-src install uninstall deb deb-build clean

@@ -5,7 +5,7 @@
 #
 #   check.sh [--cache DIR] [--cpu MODEL]
 #
-# On the host: make deb (dpkg-buildpackage -us -uc -b in build/deb) and
+# On the host: make deb-build (dpkg-buildpackage -us -uc -b in build/deb) and
 # lintian --fail-on error,warning on the result. Then in a Debian
 # bookworm VM booted with systemd and udev (selftests/vm/debvm.sh, on the
 # rig's Debian 6.1 kernel): install-test.sh installs the packages with apt
@@ -57,7 +57,7 @@ lintian_clean()
 }
 
 mkdir -p "$stage"
-if host_check "make deb" "$stage/deb.log" make --no-print-directory deb; then
+if host_check "make deb-build" "$stage/deb.log" make --no-print-directory deb-build; then
 	host_check "lintian: no error, no warning (pedantic shown)" \
 		"$stage/lintian.log" lintian_clean
 	sed -n '/^[EWIPN]: /s/^/# /p' "$stage/lintian.log"
