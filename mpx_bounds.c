@@ -40,14 +40,12 @@
 
 #include "mpx_bounds.h"
 #include "mpx_compat.h"
+#include "mpx_xstate.h"
 
 #define MPX_XFEATURES	(XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR)
 #define MPX_XSTATE_LEAF			0xd
 #define MPX_XSTATE_ALIGN64		BIT(1)	/* CPUID 0xD.i ECX */
 #define MPX_XSAVE_HDR_OFFSET		512
-#define MPX_XSAVE_FIRST_EXT		576	/* first extended component */
-#define MPX_XCOMP_BV_COMPACTED		BIT_ULL(63)
-#define MPX_XSAVE_ALIGN			64
 
 #define MPX_BNDCFG_ENABLE		BIT_ULL(0)
 #define MPX_BNDCFG_PRESERVE		BIT_ULL(1)
@@ -68,10 +66,10 @@ MODULE_PARM_DESC(fpu_memory,
 static bool mpx_cpu_mpx __ro_after_init;
 static bool mpx_hw __ro_after_init;
 
-/* Standard-format offsets and sizes of BNDREGS and BNDCSR (CPUID 0xD). */
-static unsigned int mpx_off[XFEATURE_BNDCSR + 1] __ro_after_init;
-static unsigned int mpx_size[XFEATURE_BNDCSR + 1] __ro_after_init;
+/* CPUID 0xD rows of the components up to BNDCSR (mpx_xstate.h). */
+static struct mpx_xstate_comp mpx_xcomp[MPX_XSTATE_NR_COMP] __ro_after_init;
 static unsigned int mpx_xsave_size __ro_after_init;
+static_assert(ARRAY_SIZE(mpx_xcomp) > XFEATURE_BNDCSR);
 
 /* One standard-format XSAVE area per CPU, used under fpregs_lock. */
 static void __percpu *mpx_xsave_buf;
@@ -132,43 +130,16 @@ static struct xstate_header *mpx_xsave_hdr(void *xsave)
 }
 
 /*
- * Offset of component @nr in a saved xstate image: the standard offset, or
- * for the compacted format the sum of the sizes of the components before it
- * in XCOMP_BV, each aligned to 64 bytes where CPUID says so. 0 when the
- * image has no room for it.
- */
-static unsigned int mpx_xstate_offset(struct xstate_header *hdr, int nr)
-{
-	unsigned int off = MPX_XSAVE_FIRST_EXT;
-	u32 eax, ebx, ecx, edx;
-	int i;
-
-	if (!(hdr->xcomp_bv & MPX_XCOMP_BV_COMPACTED))
-		return mpx_off[nr];
-	if (!(hdr->xcomp_bv & BIT_ULL(nr)))
-		return 0;
-	for (i = FIRST_EXTENDED_XFEATURE; i <= nr; i++) {
-		if (!(hdr->xcomp_bv & BIT_ULL(i)))
-			continue;
-		cpuid_count(MPX_XSTATE_LEAF, i, &eax, &ebx, &ecx, &edx);
-		if (ecx & MPX_XSTATE_ALIGN64)
-			off = ALIGN(off, MPX_XSAVE_ALIGN);
-		if (i == nr)
-			return off;
-		off += eax;
-	}
-	return 0;
-}
-
-/*
  * Copy components 3 and 4 between @st and a saved xstate image @xsave.
  * A component in its init state (XSTATE_BV bit clear) reads as zeroes.
  */
 static int mpx_image_access(void *xsave, struct mpx_bndstate *st, bool write)
 {
 	struct xstate_header *hdr = mpx_xsave_hdr(xsave);
-	unsigned int bnd = mpx_xstate_offset(hdr, XFEATURE_BNDREGS);
-	unsigned int csr = mpx_xstate_offset(hdr, XFEATURE_BNDCSR);
+	unsigned int bnd = mpx_xstate_offset(mpx_xcomp, hdr->xcomp_bv,
+					     XFEATURE_BNDREGS);
+	unsigned int csr = mpx_xstate_offset(mpx_xcomp, hdr->xcomp_bv,
+					     XFEATURE_BNDCSR);
 
 	if (!bnd || !csr)
 		return -EOPNOTSUPP;
@@ -404,12 +375,15 @@ static void __init mpx_xstate_layout(void)
 	u32 eax, ebx, ecx, edx;
 	int i;
 
-	for (i = XFEATURE_BNDREGS; i <= XFEATURE_BNDCSR; i++) {
+	for (i = MPX_XSTATE_FIRST_EXT; i < MPX_XSTATE_NR_COMP; i++) {
 		cpuid_count(MPX_XSTATE_LEAF, i, &eax, &ebx, &ecx, &edx);
-		mpx_size[i] = eax;
-		mpx_off[i] = ebx;
-		mpx_xsave_size = max(mpx_xsave_size, ebx + eax);
+		mpx_xcomp[i].size = eax;
+		mpx_xcomp[i].offset = ebx;
+		mpx_xcomp[i].align64 = ecx & MPX_XSTATE_ALIGN64;
 	}
+	for (i = XFEATURE_BNDREGS; i <= XFEATURE_BNDCSR; i++)
+		mpx_xsave_size = max(mpx_xsave_size,
+				     mpx_xcomp[i].offset + mpx_xcomp[i].size);
 }
 
 int __init mpx_bounds_init(void)
@@ -424,14 +398,14 @@ int __init mpx_bounds_init(void)
 		return 0;
 
 	mpx_xstate_layout();
-	if (mpx_size[XFEATURE_BNDREGS] < MPX_BNDREGS_SIZE ||
-	    mpx_size[XFEATURE_BNDCSR] < MPX_BNDCSR_SIZE ||
-	    mpx_off[XFEATURE_BNDREGS] < MPX_XSAVE_FIRST_EXT ||
-	    mpx_off[XFEATURE_BNDCSR] < MPX_XSAVE_FIRST_EXT) {
+	if (mpx_xcomp[XFEATURE_BNDREGS].size < MPX_BNDREGS_SIZE ||
+	    mpx_xcomp[XFEATURE_BNDCSR].size < MPX_BNDCSR_SIZE ||
+	    mpx_xcomp[XFEATURE_BNDREGS].offset < MPX_XSTATE_EXT_OFFSET ||
+	    mpx_xcomp[XFEATURE_BNDCSR].offset < MPX_XSTATE_EXT_OFFSET) {
 		pr_warn("unexpected MPX xstate layout, software mode\n");
 		return 0;
 	}
-	mpx_xsave_buf = __alloc_percpu(mpx_xsave_size, MPX_XSAVE_ALIGN);
+	mpx_xsave_buf = __alloc_percpu(mpx_xsave_size, MPX_XSTATE_ALIGN);
 	if (!mpx_xsave_buf)
 		return -ENOMEM;
 	mpx_hw = true;
