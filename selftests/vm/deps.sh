@@ -9,7 +9,8 @@
 #
 # Debian packages: the compiler, QEMU, busybox-static, the Debian 6.1 kernel
 # headers and image, DKMS, sparse, shellcheck, and for the other kernels of
-# the matrix (kernel.sh) debootstrap and pahole. From Debian's
+# the matrix (kernel.sh) debootstrap and pahole, the arm64 cross-compiler
+# and qemu-system-aarch64. From Debian's
 # linux-source-6.1 package (downloaded once into CACHE/debs, default
 # /var/cache/mpx, and shared with the debug kernel) it takes, into CACHE,
 # only the kselftest harness headers and runner, checkpatch.pl with its
@@ -21,11 +22,21 @@ cache=${1:-/var/cache/mpx}
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-need_pkg gcc make libc6-dev gcc-multilib cpio gzip xz-utils kmod \
+need_pkg gcc make libc6-dev gcc-12-multilib cpio gzip xz-utils kmod \
 	qemu-system-x86 busybox-static sparse shellcheck dkms perl \
 	debootstrap dwarves linux-headers-amd64 linux-image-amd64 \
 	dpkg-dev debhelper dh-dkms fakeroot lintian groff man-db \
-	qemu-utils e2fsprogs flex bison bc libelf-dev ccache
+	qemu-utils e2fsprogs flex bison bc libelf-dev ccache \
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+
+# gcc-12-multilib, not gcc-multilib: that one conflicts with the arm64
+# cross-compiler and only adds the link /usr/include/asm (tools/m32.mk).
+# The arm64 row of the matrix: Debian's arm64 kernel packages, downloaded
+# (never installed) by kernel.sh, need arm64 in dpkg's architectures.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	dpkg --add-architecture arm64
+	apt-get update -qq
+fi
 
 # Where each file of the source package goes in CACHE.
 declare -A files=(
