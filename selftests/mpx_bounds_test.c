@@ -125,6 +125,7 @@ TEST_F(bnd, violation_is_sigsegv_bnderr)
 
 TEST_F(bnd, decodes_operand_forms)
 {
+#ifdef __x86_64__
 	unsigned long lo = (unsigned long)self->buf;
 	unsigned long hi = lo + self->len - 1;
 	unsigned long past = hi + 1, idx = 3;
@@ -154,10 +155,14 @@ TEST_F(bnd, decodes_operand_forms)
 		     "bndcn %%r12, %%bnd0\n1:"
 		     : : "r" (~0UL) : "r11", "r12", "memory");
 	EXPECT_BNDERR(~0UL, lo, hi);
+#else
+	SKIP(return, "x86-64 only: bound-check instructions");
+#endif
 }
 
 TEST_F(bnd, decodes_rip_relative)
 {
+#ifdef __x86_64__
 	unsigned long lo = (unsigned long)self->buf;
 	unsigned long hi = lo + self->len - 1;
 	unsigned long where;
@@ -173,6 +178,9 @@ TEST_F(bnd, decodes_rip_relative)
 		     "3:"
 		     : "=&r" (where) : : "r11", "memory");
 	EXPECT_BNDERR(where, lo, hi);
+#else
+	SKIP(return, "x86-64 only: bound-check instructions");
+#endif
 }
 
 TEST(four_registers_then_ebusy)

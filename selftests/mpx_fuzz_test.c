@@ -52,6 +52,7 @@
 #include "libmpx.h"
 #include "mpx_fuzz.h"
 #include "mpx_sysfs.h"
+#include "mpx_uspace.h"
 
 #define SEED_ENV		"MPX_FUZZ_SEED"
 #define CALLS_ENV		"MPX_FUZZ_CALLS"
@@ -103,24 +104,6 @@ static __u64 parse_u64(const char *s, const char *what)
 	return v;
 }
 
-/* The first address above user space (see mpx_keys_test.c). */
-static __u64 user_space_end(void)
-{
-#if __SIZEOF_POINTER__ == 8
-	void *p = mmap((void *)(1UL << 48), cfg.page, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p != MAP_FAILED) {
-		munmap(p, cfg.page);
-		if ((uintptr_t)p >= 1UL << 47)
-			return 1ULL << 56;	/* 5-level paging */
-	}
-	return 1ULL << 47;
-#else
-	return 1ULL << 32;
-#endif
-}
-
 /*
  * Before main(), once for the whole run: the harness forks every test
  * from this process, so the counts are those from before the first test.
@@ -138,7 +121,7 @@ static void __attribute__((constructor)) cfg_init(void)
 			      getpid()).state;
 	cfg.calls = calls ? parse_u64(calls, CALLS_ENV) : CALLS_DEFAULT;
 	cfg.page = sysconf(_SC_PAGESIZE);
-	cfg.user_end = user_space_end();
+	cfg.user_end = mpx_user_space_end(cfg.page);
 	if (mpx_info(&cfg.info))
 		memset(&cfg.info, 0, sizeof(cfg.info));
 	cfg.hw = cfg.info.mode == MPX_MODE_HW;

@@ -42,6 +42,7 @@
 #include "kselftest_harness.h"
 #include "libmpx.h"
 #include "mpx_sysfs.h"
+#include "mpx_uspace.h"
 #include "mpx_worker.h"
 
 /* The ABI is one layout for 32- and 64-bit callers (compat_ioctl). */
@@ -146,25 +147,10 @@ static int raw_call(__u64 addr, int len, unsigned int key, int op,
 	return raw_call_fd(mpx_fd(), addr, len, key, op, flags);
 }
 
-/*
- * The first address above the user address space: 2^47 with 4-level paging
- * and for 32-bit processes (whose limit is below 4 GiB), 2^56 for a 64-bit
- * process on a kernel running 5-level paging, which honours an mmap hint
- * above 2^47.
- */
+/* The first address above the user address space (mpx_uspace.h). */
 static __u64 beyond_user_space(void)
 {
-#if __SIZEOF_POINTER__ == 8
-	void *p = mmap((void *)(1UL << 48), page_size(), PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p != MAP_FAILED) {
-		munmap(p, page_size());
-		if ((uintptr_t)p >= 1UL << 47)
-			return 1ULL << 56;
-	}
-#endif
-	return 1ULL << 47;
+	return mpx_user_space_end(page_size());
 }
 
 /* CPUID.7.0:EBX[14] (MPX) and XCR0 enabling BNDREGS and BNDCSR. */

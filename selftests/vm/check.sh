@@ -12,8 +12,9 @@
 #   check.sh [--cache DIR] [--jobs N] [--kernel VER]... [--cpu MODEL]...
 #
 # Default kernels: kernel.sh list, which must name the whole matrix
-# (Debian 6.1, 6.12, newest 7.x); default CPU models: max (MPX) and
-# max,-mpx. --jobs runs up to N VMs of a kernel at once (default 1; each
+# (Debian 6.1, 6.12, newest 7.x, and Debian's arm64 6.1, cross-built with
+# the suites (cross.sh) and run once, -cpu max, software mode); default
+# CPU models: max (MPX) and max,-mpx. --jobs runs up to N VMs of a kernel at once (default 1; each
 # keeps one host CPU busy). The suites are selftests/*_test and *_test32;
 # MPX_EXTRA_BIN names what else the guest gets (run.sh).
 set -uo pipefail
@@ -26,8 +27,8 @@ cache=/var/cache/mpx
 jobs=1
 kernels=()
 cpus=()
-# The matrix kernel.sh list must give: Debian 6.1, 6.12 and 7.x.
-matrix_size=3
+# The matrix kernel.sh list must give: Debian 6.1, 6.12, 7.x and arm64 6.1.
+matrix_size=4
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cache) cache=$2; shift 2 ;;
@@ -88,7 +89,7 @@ clean_log() {
 
 # build VER: build mpx.ko for VER in build/kbuild/VER, W=1, then sparse.
 build() {
-	local v=$1 log=$top/build/kbuild/$1.build.log
+	local v=$1 log=$top/build/kbuild/$1.build.log arch
 
 	mkdir -p "$top/build/kbuild"
 	if ! "$here/kbuild.sh" --cache "$cache" "$v" W=1 modules >"$log" 2>&1; then
@@ -98,6 +99,11 @@ build() {
 	fi
 	count "$v build" 1 ok
 	clean_log "$v W=1" "$log" 'warning:'
+	arch=$(foreign_arch "$v")
+	if [ -n "$arch" ] && ! "$here/cross.sh" "$arch" >"$log.cross" 2>&1; then
+		count "$v selftests ($arch)" 0 "failed, see $log.cross"
+		return 1
+	fi
 	case $v in
 	7.*|*-debug)
 		# bookworm's sparse 0.6.4 is silently skipped on 7.x kernels;
@@ -109,14 +115,33 @@ build() {
 	esac
 }
 
+# A foreign architecture's kernel (the arm64 row): its name's suffix.
+foreign_arch() { case $1 in *-arm64) echo arm64 ;; esac; }
+
+# cpus_of VER: the CPU models VER runs under: both on x86; arm64 has no
+# MPX to take away, so one (-cpu max).
+cpus_of() {
+	if [ -n "$(foreign_arch "$1")" ]; then
+		echo max
+	else
+		printf '%s\n' "${cpus[@]}"
+	fi
+}
+
 # suites VER CPU: the suites for one VM run, one a line. The debug
 # kernel runs each 32-bit suite under one CPU model only, to fit CI's
 # time: the key suite where hardware mode adds the bound-register paths
 # (-cpu max), the remote suite, whose paths do not depend on the mode,
 # under the other. Release kernels run every suite under every model.
 suites() {
-	local t
+	local t arch
 
+	arch=$(foreign_arch "$1")
+	if [ -n "$arch" ]; then
+		# Cross-built (cross.sh), no 32-bit suites.
+		printf '%s\n' "$top/build/cross/$arch"/selftests/*_test
+		return
+	fi
 	for t in "${tests[@]}"; do
 		case $1:$2:${t##*/} in
 		*-debug:max:mpx_remote_test32) ;;
@@ -128,11 +153,16 @@ suites() {
 
 # vm VER CPU: one VM run, its output in build/vm/VER-CPU.out.
 vm() {
-	local run=()
+	local run=() arch extra=$MPX_EXTRA_BIN
 
 	mapfile -t run < <(suites "$@")
-	"$here/run.sh" --cache "$cache" --kver "$1" --cpu "$2" \
-		--ko "$top/build/kbuild/$1/mpx.ko" test "${run[@]}" \
+	arch=$(foreign_arch "$1")
+	if [ -n "$arch" ]; then
+		extra="$top/build/cross/$arch/tools/mpxctl/mpxctl"
+		extra+=" $top/build/cross/$arch/selftests/mpx_worker"
+	fi
+	MPX_EXTRA_BIN=$extra "$here/run.sh" --cache "$cache" --kver "$1" \
+		--cpu "$2" --ko "$top/build/kbuild/$1/mpx.ko" test "${run[@]}" \
 		> "$(vm_out "$@")" 2>&1
 }
 vm_out() { echo "$top/build/vm/$1-${2//[^A-Za-z0-9]/_}.out"; }
@@ -156,19 +186,20 @@ tally() {
 
 mkdir -p "$top/build/vm"
 for v in "${kernels[@]}"; do
+	mapfile -t vcpus < <(cpus_of "$v")
 	if ! build "$v"; then
-		for cpu in "${cpus[@]}"; do
+		for cpu in "${vcpus[@]}"; do
 			count "$v tests $cpu" 0 "not run: build failed"
 		done
 		continue
 	fi
 	# Up to $jobs VMs at once; their output is printed in order.
-	for i in "${!cpus[@]}"; do
+	for i in "${!vcpus[@]}"; do
 		[ "$i" -lt "$jobs" ] || wait -n
-		vm "$v" "${cpus[$i]}" &
+		vm "$v" "${vcpus[$i]}" &
 	done
 	wait
-	for cpu in "${cpus[@]}"; do
+	for cpu in "${vcpus[@]}"; do
 		tally "$v" "$cpu"
 	done
 done
@@ -180,7 +211,7 @@ echo
 for v in "${kernels[@]}"; do
 	printf '# %-24s %-8s %-10s %-10s' "$v" "${cell[$v build]:-}" \
 		"${cell[$v W=1]:-}" "${cell[$v sparse]:-}"
-	for cpu in "${cpus[@]}"; do printf ' %-34s' "${cell[$v tests $cpu]:-}"; done
+	for cpu in "${cpus[@]}"; do printf ' %-34s' "${cell[$v tests $cpu]:-n/a}"; done
 	echo
 done
 echo "$passed passed, $failed failed, $skipped skipped"

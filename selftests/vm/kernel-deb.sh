@@ -48,6 +48,13 @@ deb_image()
 	fi
 }
 
+# A foreign-architecture kernel's guest files (deb_fetch_guest), or nothing.
+deb_guest()
+{
+	[ -d "$cache/kernels/$1/guest" ] && echo "$cache/kernels/$1/guest"
+	return 0
+}
+
 # Cheap (no apt): true when VER's headers and image are in place.
 deb_ready()
 {
@@ -56,7 +63,25 @@ deb_ready()
 		  [ "$(stamp_get "$1" dir)" = "$cache/kernels/$1" ]; }
 }
 
-deb_make() { unlocked make -C "$(deb_kdir "$1")" "${@:2}"; }
+# The cross-compiler prefix a Debian headers tree needs on this amd64
+# host: empty for x86, aarch64-linux-gnu- for arm64 (Debian's
+# gcc-NN-aarch64-linux-gnu). The tree's .kernelvariables overrides ARCH
+# itself and sets CROSS_COMPILE only inside Debian's own package builds.
+tree_cross()
+{
+	case $(sed -n 's/^override ARCH = //p' "$1/.kernelvariables") in
+	arm64) echo aarch64-linux-gnu- ;;
+	esac
+}
+
+deb_make()
+{
+	local kdir cross
+
+	kdir=$(deb_kdir "$1")
+	cross=$(tree_cross "$kdir")
+	unlocked make -C "$kdir" ${cross:+CROSS_COMPILE=$cross} "${@:2}"
+}
 
 # gcc-NN named in a Debian headers tree's .kernelvariables.
 tree_gcc() { sed -n 's/^CC = .*\(gcc-[0-9][0-9]*\)$/\1/p' "$1/.kernelvariables"; }
@@ -66,6 +91,31 @@ deb_depends()
 {
 	apt-cache show --no-all-versions "$1" | sed -n 's/^Depends: //p' |
 		sed 's/[,|]/\n/g' | sed 's/^ *//; s/ .*//'
+}
+
+# The Debian architecture of a kernel ABI name (6.1.0-57-arm64: arm64).
+deb_arch() { echo "${1##*-}"; }
+
+# deb_fetch_guest TMP SYS IMAGE ARCH: what a VM of a foreign architecture
+# needs besides the kernel: that architecture's busybox-static (SYS/guest/
+# busybox), and from the image package the two modules that give the
+# payload its own port (virtio_mmio, virtio_console: arm64's virt machine
+# has one UART, the kernel console's) in SYS/guest/modules.
+deb_fetch_guest()
+{
+	local tmp=$1 sys=$2 image=$3 arch=$4 m
+
+	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
+		"busybox-static:$arch" >&2)
+	mkdir -p "$sys/guest/modules" "$tmp/bb"
+	dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/bb"
+	mv "$tmp/bb/bin/busybox" "$sys/guest/busybox"
+	dpkg-deb --fsys-tarfile "$tmp/${image}_"*.deb |
+		tar -x -C "$tmp/bb" --wildcards '*/virtio_mmio.ko' '*/virtio_console.ko'
+	for m in virtio_mmio virtio_console; do
+		find "$tmp/bb" -name "$m.ko" -exec mv {} "$sys/guest/modules/" \;
+		[ -r "$sys/guest/modules/$m.ko" ] || die "$image has no $m.ko"
+	done
 }
 
 deb_fetch()
@@ -102,6 +152,9 @@ deb_fetch()
 		dpkg-deb -x "$f" "$sys"
 	done
 	dpkg-deb --fsys-tarfile "$tmp/${image}_"*.deb | tar -x -C "$sys" ./boot
+	if [ -n "$(tree_cross "$sys/usr/src/$hdr")" ]; then
+		deb_fetch_guest "$tmp" "$sys" "$image" "$(deb_arch "$ver")"
+	fi
 	rm -f "$tmp"/*.deb
 
 	# The trees name /usr/src/... and /usr/lib/linux-kbuild-... by
@@ -120,7 +173,8 @@ deb_fetch()
 	if [ ! -f "$sys/usr/src/$hdr/Makefile" ] || [ ! -r "$sys/boot/vmlinuz-$ver" ]; then
 		die "$ver: the packages lack $hdr/Makefile or vmlinuz-$ver"
 	fi
-	need_pkg "$(tree_gcc "$sys/usr/src/$hdr")"
+	t=$(tree_cross "$sys/usr/src/$hdr")
+	need_pkg "$(tree_gcc "$sys/usr/src/$hdr")${t:+-${t%-}}"
 
 	printf 'kind=deb\nversion=%s\ndir=%s\npackages=%s\n' "$version" "$dir" \
 		"$hdr $common $kbuild $image" > "$sys/.stamp"

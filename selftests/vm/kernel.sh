@@ -11,13 +11,18 @@
 #   kernel.sh [--cache DIR] fetch VER       get headers and image (idempotent)
 #   kernel.sh [--cache DIR] kdir VER        print the headers (build) directory
 #   kernel.sh [--cache DIR] image VER       print the bootable kernel image
+#   kernel.sh [--cache DIR] guest VER       print the directory of a foreign
+#                                           architecture's guest busybox
+#                                           and modules (none for x86)
 #   kernel.sh [--cache DIR] make VER ARG... fetch, then make -C KDIR ARG...
 #                                           with the toolchain VER needs
 #   kernel.sh [--cache DIR] update          refresh the sid chroot's index
 #
 # The matrix: the installed Debian 6.1 kernel and the newest 6.12 +deb12
 # kernel of bookworm-security (kernel-deb.sh), the newest 7.x kernel of
-# sid (kernel-sid.sh). The debug kernel 6.1.N-debug is built from Debian's
+# sid (kernel-sid.sh), and Debian's arm64 6.1 kernel of the same ABI
+# (kernel-deb.sh: cross-compiled with gcc-12-aarch64-linux-gnu, booted
+# with qemu-system-aarch64). The debug kernel 6.1.N-debug is built from Debian's
 # linux-source-6.1 (kernel-debug.sh). DIR defaults to /var/cache/mpx.
 # Progress goes to stderr, results to stdout. Needs root.
 set -euo pipefail
@@ -117,6 +122,9 @@ list()
 		'^linux-headers-7\.[^-]+(-[0-9]+)?-amd64$')
 	[ -n "$v" ] || die "no 7.x kernel in sid"
 	echo "$v"
+	# Software mode on every machine: the arm64 build of the 6.1 kernel.
+	v=$(deb_default)
+	echo "${v%-amd64}-arm64"
 }
 
 if [ "${1:-}" = __ns ]; then
@@ -142,6 +150,7 @@ list-debug:0) debug_list ;;
 update:0) sid_update ;;
 fetch:1) fetch "$1" ;;
 kdir:1|image:1) show "$cmd" "$1" ;;
+guest:1) [ "$(kind_of "$1")" != deb ] || show guest "$1" ;;
 make:[1-9]*) run_make "$@" ;;
 *) usage >&2; exit 2 ;;
 esac
