@@ -154,7 +154,7 @@ static __u64 beyond_user_space(void)
 }
 
 /* CPUID.7.0:EBX[14] (MPX) and XCR0 enabling BNDREGS and BNDCSR. */
-#if !defined(__x86_64__) && !defined(__i386__)
+#if !defined(__x86_64__) && !defined(__i386)
 static bool cpu_has_mpx(void)
 {
 	return false;

@@ -11,6 +11,9 @@
 #include <sys/mman.h>
 #include <linux/types.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE	0x100000
 #endif
@@ -29,7 +32,7 @@ static inline __u64 mpx_user_space_end(long page)
 	static const int bits[] = { 56, 52, 48, 47, 42, 39 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bits); i++) {
 		uintptr_t at = (1UL << bits[i]) - 2 * page;
 		void *p = mmap((void *)at, page, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS |
