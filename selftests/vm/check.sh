@@ -87,12 +87,13 @@ clean_log() {
 	fi
 }
 
-# build VER: build mpx.ko for VER in build/kbuild/VER, W=1, then sparse.
+# build VER: build mpx.ko for VER in build/kbuild/VER, W=1, then sparse,
+# niced: the previous kernel's VMs may be running.
 build() {
 	local v=$1 log=$top/build/kbuild/$1.build.log arch
 
 	mkdir -p "$top/build/kbuild"
-	if ! "$here/kbuild.sh" --cache "$cache" "$v" W=1 modules >"$log" 2>&1; then
+	if ! nice -n 10 "$here/kbuild.sh" --cache "$cache" "$v" W=1 modules >"$log" 2>&1; then
 		count "$v build" 0 "failed, see $log"
 		grep -E 'error|warning' "$log" | head -n 20 | sed 's/^/#   /'
 		return 1
@@ -100,7 +101,7 @@ build() {
 	count "$v build" 1 ok
 	clean_log "$v W=1" "$log" 'warning:'
 	arch=$(foreign_arch "$v")
-	if [ -n "$arch" ] && ! "$here/cross.sh" "$arch" >"$log.cross" 2>&1; then
+	if [ -n "$arch" ] && ! nice -n 10 "$here/cross.sh" "$arch" >"$log.cross" 2>&1; then
 		count "$v selftests ($arch)" 0 "failed, see $log.cross"
 		return 1
 	fi
@@ -110,7 +111,7 @@ build() {
 		# the debug kernel's source is the 6.1 one, checked already.
 		cell["$v sparse"]="n/a" ;;
 	*)	log=$top/build/kbuild/$v.sparse.log
-		"$here/kbuild.sh" --cache "$cache" --again "$v" C=2 modules >"$log" 2>&1
+		nice -n 10 "$here/kbuild.sh" --cache "$cache" --again "$v" C=2 modules >"$log" 2>&1
 		clean_log "$v sparse" "$log" '(warning|error):' ;;
 	esac
 }
@@ -184,7 +185,12 @@ tally() {
 	fi
 }
 
+# One pool of $jobs VM slots for the whole matrix: a kernel builds while
+# the previous kernel's VMs run, and a kernel with one VM (arm64) leaves
+# its second slot to the next. Output is printed in matrix order at the end.
 mkdir -p "$top/build/vm"
+runs=()
+running=0
 for v in "${kernels[@]}"; do
 	mapfile -t vcpus < <(cpus_of "$v")
 	if ! build "$v"; then
@@ -193,15 +199,19 @@ for v in "${kernels[@]}"; do
 		done
 		continue
 	fi
-	# Up to $jobs VMs at once; their output is printed in order.
-	for i in "${!vcpus[@]}"; do
-		[ "$i" -lt "$jobs" ] || wait -n
-		vm "$v" "${vcpus[$i]}" &
-	done
-	wait
 	for cpu in "${vcpus[@]}"; do
-		tally "$v" "$cpu"
+		if [ "$running" -ge "$jobs" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		vm "$v" "$cpu" &
+		running=$((running + 1))
+		runs+=("$v" "$cpu")
 	done
+done
+wait
+for ((i = 0; i < ${#runs[@]}; i += 2)); do
+	tally "${runs[i]}" "${runs[i + 1]}"
 done
 
 echo "#"
