@@ -24,8 +24,10 @@ arm64) triplet=aarch64-linux-gnu ;;
 esac
 dir=$top/build/cross/$1
 mkdir -p "$dir"
-# Only the tracked files, refreshed in place: make rebuilds what changed.
-(cd "$top" && git ls-files -z VERSION selftests tools include |
+# The source files (tracked, or new and not ignored), refreshed in place:
+# make rebuilds what changed.
+(cd "$top" && git ls-files -z --cached --others --exclude-standard \
+	VERSION selftests tools include |
 	xargs -0 cp --parents -u -t "$dir") ||
 	die "cannot copy the tree to $dir"
 cross=(CC="$triplet-gcc" AR="$triplet-ar")
