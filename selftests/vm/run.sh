@@ -10,6 +10,9 @@
 #
 # The kernel image comes from kernel.sh (VER defaults to the Debian 6.1
 # kernel); the module (default ./mpx.ko) must have been built for VER.
+# An arm64 VER (6.1.0-N-arm64) boots qemu-system-aarch64 -M virt with
+# kernel.sh's arm64 busybox, the payload on a virtio console; its FILEs
+# must be arm64 programs (cross.sh).
 # test: the FILEs are the suites, run in order by the kernel's own
 # kselftest runner (runner.sh from linux-source-6.1, in CACHE/kselftest)
 # as the collection "mpx"; around them the payload prints "ok - insmod",
