@@ -14,9 +14,10 @@
 # Default kernels: kernel.sh list, which must name the whole matrix
 # (Debian 6.1, 6.12, newest 7.x, and Debian's arm64 6.1, cross-built with
 # the suites (cross.sh) and run once, -cpu max, software mode); default
-# CPU models: max (MPX) and max,-mpx. --jobs runs up to N VMs of a kernel at once (default 1; each
-# keeps one host CPU busy). The suites are selftests/*_test and *_test32;
-# MPX_EXTRA_BIN names what else the guest gets (run.sh).
+# CPU models: max (MPX) and max,-mpx. --jobs runs up to N VMs at once, in
+# one pool for the whole matrix (default 1; each keeps one host CPU busy).
+# The suites are selftests/*_test and *_test32; MPX_EXTRA_BIN names what
+# else the guest gets (run.sh).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -115,9 +116,6 @@ build() {
 		clean_log "$v sparse" "$log" '(warning|error):' ;;
 	esac
 }
-
-# A foreign architecture's kernel (the arm64 row): its name's suffix.
-foreign_arch() { case $1 in *-arm64) echo arm64 ;; esac; }
 
 # cpus_of VER: the CPU models VER runs under: both on x86; arm64 has no
 # MPX to take away, so one (-cpu max).

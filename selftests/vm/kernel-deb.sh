@@ -93,9 +93,6 @@ deb_depends()
 		sed 's/[,|]/\n/g' | sed 's/^ *//; s/ .*//'
 }
 
-# The Debian architecture of a kernel ABI name (6.1.0-57-arm64: arm64).
-deb_arch() { echo "${1##*-}"; }
-
 # deb_fetch_guest TMP SYS IMAGE ARCH: what a VM of a foreign architecture
 # needs besides the kernel: that architecture's busybox-static (SYS/guest/
 # busybox), and from the image package the two modules that give the
@@ -153,7 +150,7 @@ deb_fetch()
 	done
 	dpkg-deb --fsys-tarfile "$tmp/${image}_"*.deb | tar -x -C "$sys" ./boot
 	if [ -n "$(tree_cross "$sys/usr/src/$hdr")" ]; then
-		deb_fetch_guest "$tmp" "$sys" "$image" "$(deb_arch "$ver")"
+		deb_fetch_guest "$tmp" "$sys" "$image" "$(foreign_arch "$ver")"
 	fi
 	rm -f "$tmp"/*.deb
 

@@ -11,6 +11,7 @@
 #   logged           run a command with its output in a log
 #   remove_tree      rm -rf, refused when something is mounted below
 #   stamp_get        a field of a cached kernel's .stamp
+#   foreign_arch     a kernel's Debian architecture, if not the host's
 #   copy_vmlinuz     copy a kernel image out of an unpacked package
 #   mirror_uri       the host's Debian archive, from its apt sources
 #   source_deb       Debian's linux-source-6.1 .deb, downloaded once
@@ -103,6 +104,10 @@ remove_tree()
 }
 
 stamp_get() { sed -n "s/^$2=//p" "$cache/kernels/$1/.stamp" 2>/dev/null; }
+
+# foreign_arch VER: the Debian architecture of a kernel ABI name that is
+# not the host's (6.1.0-57-arm64: arm64); nothing for amd64 kernels.
+foreign_arch() { case $1 in *-arm64) echo arm64 ;; esac; }
 
 # copy_vmlinuz VER DEST ROOT...: copy VER's image, from the first ROOT that
 # has one (Debian puts it in /boot or, since 6.x in sid, in /usr/lib/modules),

@@ -88,8 +88,8 @@ kernel=$("$here/kernel.sh" --cache "$cache" image "$kver") ||
 # A kernel of another architecture (Debian's arm64 flavour) comes with its
 # guest's busybox and the virtio modules that give the payload its port.
 guest=$("$here/kernel.sh" --cache "$cache" guest "$kver")
-case $kver in
-*-arm64) arch=aarch64 ;;
+case $(foreign_arch "$kver") in
+arm64) arch=aarch64 ;;
 *) arch=x86_64 ;;
 esac
 [ -r "$ko" ] || { echo "run.sh: no $ko: build it first (make)" >&2; exit 2; }
