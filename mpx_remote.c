@@ -11,7 +11,9 @@
  *    the first segment that meets an enabled region is cut to the bytes
  *    before it and every later segment to nothing, so the transfer stops
  *    short of the region. A kretprobe on process_vm_rw() names the target
- *    and the vector, and turns a transfer of nothing into EPERM.
+ *    and the vector, and turns a transfer of nothing into EPERM. It
+ *    follows only calls whose target holds an enabled key when the call
+ *    begins; the others cost one lookup and pass untouched.
  *  - everything that goes through __access_remote_vm() (/proc/PID/mem,
  *    ptrace PEEK/POKE, /proc/PID/cmdline and environ, ...): a kprobe on
  *    its entry cuts its length argument to the bytes before the region
@@ -122,6 +124,7 @@ static DEFINE_MUTEX(mpx_remote_mutex);
 static struct mpx_remote_hooks *mpx_hooks;	/* NULL when disarmed */
 static bool mpx_remote_dying;			/* unload has begun */
 static atomic_t mpx_remote_pending = ATOMIC_INIT(0);
+static atomic_t mpx_pvm_followed = ATOMIC_INIT(0);	/* process_vm_rw() calls */
 static unsigned long mpx_remote_last_use;	/* jiffies of the last ENABLE */
 static atomic_long_t mpx_remote_denied = ATOMIC_LONG_INIT(0);
 static atomic_long_t mpx_remote_reported = ATOMIC_LONG_INIT(0);
@@ -254,6 +257,20 @@ static int mpx_path_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/* The target's address space; compared, never dereferenced. */
+static struct mm_struct *mpx_pvm_target(pid_t pid)
+{
+	struct task_struct *task;
+	struct mm_struct *mm = NULL;
+
+	rcu_read_lock();
+	task = pid_task(find_vpid(pid), PIDTYPE_PID);
+	if (task)
+		mm = READ_ONCE(task->mm);
+	rcu_read_unlock();
+	return mm;
+}
+
 /*
  * process_vm_rw(pid, lvec, liovcnt, rvec, riovcnt, flags, vm_write): note
  * the target and the remote vector for iovec_from_user().
@@ -261,11 +278,22 @@ static int mpx_path_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 static int mpx_pvm_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mpx_remote_ctx *ctx = (void *)ri->data;
+	pid_t pid = regs_get_kernel_argument(regs, 0);
+	struct mpx_protected hit;
+	struct mm_struct *mm;
 
+	/*
+	 * A target without an enabled key now has nothing to protect from
+	 * this call: it began before any ENABLE of the target returned.
+	 */
+	mm = mpx_pvm_target(pid);
+	if (!mm || !mpx_keys_protected(mm, 0, ULONG_MAX, &hit))
+		return 1;	/* not followed: no return handler */
 	mpx_ctx_add(ctx, MPX_REMOTE_PROCESS_VM);
-	ctx->pid = regs_get_kernel_argument(regs, 0);
+	ctx->pid = pid;
 	ctx->rvec = (const void __user *)regs_get_kernel_argument(regs, 3);
 	ctx->write = regs_get_kernel_argument(regs, 6);
+	atomic_inc(&mpx_pvm_followed);
 	return 0;
 }
 
@@ -274,6 +302,7 @@ static int mpx_pvm_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mpx_remote_ctx *ctx = (void *)ri->data;
 
+	atomic_dec(&mpx_pvm_followed);
 	mpx_ctx_del(ctx);
 	if (ctx->denied && !regs_return_value(regs))
 		regs_set_return_value(regs, -EPERM);
@@ -289,6 +318,8 @@ static int mpx_iov_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct mpx_remote_ctx *ctx = (void *)ri->data, *outer;
 	const void __user *uvec = (void __user *)regs_get_kernel_argument(regs, 0);
 
+	if (!atomic_read(&mpx_pvm_followed))
+		return 1;	/* no process_vm_rw() followed anywhere */
 	outer = mpx_ctx_current();
 	if (!outer || outer->path != MPX_REMOTE_PROCESS_VM ||
 	    outer->rvec != uvec)
@@ -296,20 +327,6 @@ static int mpx_iov_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	ctx->outer = outer;
 	ctx->nr_segs = regs_get_kernel_argument(regs, 1);
 	return 0;
-}
-
-/* The target's address space; compared, never dereferenced. */
-static struct mm_struct *mpx_pvm_target(pid_t pid)
-{
-	struct task_struct *task;
-	struct mm_struct *mm = NULL;
-
-	rcu_read_lock();
-	task = pid_task(find_vpid(pid), PIDTYPE_PID);
-	if (task)
-		mm = READ_ONCE(task->mm);
-	rcu_read_unlock();
-	return mm;
 }
 
 /* Cut the kernel's copy of the remote vector at the first protected byte. */
@@ -423,6 +440,7 @@ static void mpx_remote_disarm(void)
 	hash_init(mpx_ctx);
 	arch_spin_unlock(&mpx_ctx_lock);
 	local_irq_enable();
+	atomic_set(&mpx_pvm_followed, 0);
 	WRITE_ONCE(mpx_hooks, NULL);
 	kfree(h);
 }
