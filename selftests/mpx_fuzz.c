@@ -22,7 +22,10 @@
  *            actor is alone in its process: then it knows every key);
  *   info     MPX_IOC_INFO into good and bad buffers;
  *   unknown  ioctl commands /dev/mpx does not know (ENOTTY);
- *   churn    munmap, mmap(MAP_FIXED) or mprotect one of its pages.
+ *   churn    munmap, mmap(MAP_FIXED) or mprotect one of its pages;
+ *   remote   process_vm_readv/writev or /proc/PID/mem on the supervisor's
+ *            vault, another worker's arenas, or its own enabled regions
+ *            (mpx_fuzz_remote.c).
  *
  * Before each call an oracle written from the ABI (include/uapi/linux/mpx.h
  * and the README) and the model computes the results the call may have,
@@ -86,14 +89,12 @@
 #define PAGE_FENCE		-2	/* block page: PROT_NONE, always */
 #define MAX_REPORTS		10	/* failure reports printed per test */
 #define FLUSH_CALLS		64	/* calls between updates of ctl->calls */
+#define REMOTE_SELF_PAGES	3	/* own regions read remotely: at most */
 
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define BIT(n)			(1U << (n))
 #ifndef fallthrough
 #define fallthrough		__attribute__((__fallthrough__))
 #endif
-
-#define RNG_PICK(r, array)	((array)[rng_below(r, ARRAY_SIZE(array))])
 
 struct fuzz_cfg cfg;
 
@@ -221,6 +222,7 @@ static enum know args_ok(const struct mpx_args *a)
 static const char *const event_names[NR_EVENTS] = {
 	"processes", "kill -9", "forks", "execs", "thread exits",
 	"page changes", "fpu_memory flips", "max_keys fills",
+	"remote accesses", "remote accesses refused or cut",
 };
 
 static bool ctl_stopped(struct fuzz_ctl *ctl)
@@ -263,6 +265,8 @@ static void slot_release(struct fuzz_ctl *ctl, pid_t pid)
 		if (slot_pid != pid && slot_pid != -pid)
 			continue;
 		memset(ctl->procs[i].keys, 0, sizeof(ctl->procs[i].keys));
+		ctl->procs[i].block = 0;
+		ctl->procs[i].pages = 0;
 		__atomic_store_n(&ctl->procs[i].pid, 0, __ATOMIC_SEQ_CST);
 	}
 }
@@ -1666,18 +1670,42 @@ static void exhaust(struct actor *a)
 	drop_keys(a, start);
 }
 
+/*
+ * Another process's memory (mpx_fuzz_remote.c), or now and then our own
+ * enabled region through the same paths: the owner is never refused.
+ */
+static void remote(struct actor *a)
+{
+	struct mkey *k = a->nkeys ? &a->keys[rng_below(&a->rng, a->nkeys)] :
+		NULL;
+	char why[400];
+	bool ok;
+
+	if (k && k->enabled && (__u64)k->len <= REMOTE_SELF_PAGES * cfg.page &&
+	    rng_chance(&a->rng, 30) &&
+	    pages_are(a, k->addr, k->len, READABLE) == KN_YES)
+		ok = remote_self_step(a->p->ctl, &a->rng, k->addr, k->len,
+				      why, sizeof(why));
+	else
+		ok = remote_step(a->p->ctl, a->p->slot, &a->rng, why,
+				 sizeof(why));
+	if (!ok)
+		fail(a, "%s", why);
+}
+
 enum action {
 	ACT_MODEL, ACT_RANDOM, ACT_FOREIGN, ACT_INFO, ACT_UNKNOWN, ACT_CHURN,
-	ACT_EXHAUST, NR_ACTIONS
+	ACT_REMOTE, ACT_EXHAUST, NR_ACTIONS
 };
 
 /* Per mille, for owner and chaos actors. */
 static const unsigned short action_weights[2][NR_ACTIONS] = {
-	{ [ACT_MODEL] = 600, [ACT_RANDOM] = 250, [ACT_FOREIGN] = 80,
+	{ [ACT_MODEL] = 590, [ACT_RANDOM] = 250, [ACT_FOREIGN] = 80,
 	  [ACT_INFO] = 15, [ACT_UNKNOWN] = 15, [ACT_CHURN] = 39,
-	  [ACT_EXHAUST] = 1 },
-	{ [ACT_MODEL] = 250, [ACT_RANDOM] = 300, [ACT_FOREIGN] = 150,
-	  [ACT_INFO] = 25, [ACT_UNKNOWN] = 25, [ACT_CHURN] = 250 },
+	  [ACT_REMOTE] = 10, [ACT_EXHAUST] = 1 },
+	{ [ACT_MODEL] = 250, [ACT_RANDOM] = 280, [ACT_FOREIGN] = 150,
+	  [ACT_INFO] = 25, [ACT_UNKNOWN] = 25, [ACT_CHURN] = 250,
+	  [ACT_REMOTE] = 20 },
 };
 
 static enum action pick_action(struct actor *a)
@@ -1721,6 +1749,9 @@ static void actor_step(struct actor *a)
 		break;
 	case ACT_CHURN:
 		churn(a);
+		return;
+	case ACT_REMOTE:
+		remote(a);
 		return;
 	default:
 		exhaust(a);
@@ -1829,6 +1860,9 @@ struct proc *proc_create(struct fuzz_ctl *ctl, int ctl_fd, int slot,
 		    (p->page_actor[i] == PAGE_FENCE &&
 		     mprotect(p->block + i * cfg.page, cfg.page, PROT_NONE)))
 			return NULL;
+	/* For the other processes' remote accessors. */
+	ctl->procs[slot].block = ptr64(p->block);
+	ctl->procs[slot].pages = p->npages;
 	return p;
 }
 

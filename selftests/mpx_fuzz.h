@@ -69,6 +69,12 @@ static inline bool rng_chance(struct rng *r, unsigned int percent)
 	return rng_below(r, 100) < percent;
 }
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+/* One element of an array, at random. */
+#define RNG_PICK(r, array)	((array)[rng_below(r, ARRAY_SIZE(array))])
+
 /* ---- shared between the processes of a test: the control block */
 
 /* The results a call can have; the oracle's want is a set of them. */
@@ -79,13 +85,23 @@ enum outcome {
 
 enum fuzz_event {
 	EV_PROCS, EV_KILLS, EV_FORKS, EV_EXECS, EV_THREADS, EV_CHURNS,
-	EV_FPU_FLIPS, EV_EXHAUSTS, NR_EVENTS
+	EV_FPU_FLIPS, EV_EXHAUSTS, EV_REMOTE, EV_REMOTE_CUT, NR_EVENTS
 };
 
 /* A live worker process and the keys its actors show the others. */
 struct proc_slot {
 	pid_t pid;		/* 0: free, -pid: reserved by pid to fork */
 	__u32 keys[MAX_ACTORS][PUB_KEYS];
+	__u64 block;		/* its arenas, for remote accessors... */
+	__u32 pages;		/* ...and their length in pages */
+};
+
+/* A region an enabled key guards all run long (mpx_fuzz_remote.c). */
+struct fuzz_vault {
+	pid_t pid;		/* the holder; 0: no vault */
+	__u32 key;
+	__u64 base;		/* its pages */
+	__u64 start, len;	/* the key's region */
 };
 
 struct fuzz_ctl {
@@ -99,6 +115,7 @@ struct fuzz_ctl {
 	/* Per op ([0]: invalid ops; last: INFO, unknown ioctls, racy args). */
 	__u64 results[NR_OPS + 1][NR_OUTCOMES];
 	struct proc_slot procs[MAX_PROCS];
+	struct fuzz_vault vault;
 };
 
 static inline void ctl_count(struct fuzz_ctl *ctl, enum fuzz_event ev,
@@ -148,6 +165,25 @@ void proc_drop_keys(struct proc *p);
 pid_t spawn_worker(struct fuzz_ctl *ctl, int ctl_fd, int fd);
 /* Reap our own exited children; a death by any signal but SIGKILL fails. */
 void reap(struct fuzz_ctl *ctl, int flags);
+/* ---- remote accessors (mpx_fuzz_remote.c) */
+
+/*
+ * Open the vault in this process (a thread of it holds the key): 0, or -1
+ * and why (the policy is not "deny", or setup failed).
+ */
+int vault_open(struct fuzz_ctl *ctl, char *why, size_t size);
+/* Close it: 0 when its region was never written, else -1 and why. */
+int vault_close(struct fuzz_ctl *ctl, char *why, size_t size);
+/*
+ * One access to another process's memory, from the process in slot
+ * @self: the vault's or a worker's. False, with why, on a wrong result.
+ */
+bool remote_step(struct fuzz_ctl *ctl, int self, struct rng *r, char *why,
+		 size_t size);
+/* Read our own [addr, addr + len), mapped and readable: never refused. */
+bool remote_self_step(struct fuzz_ctl *ctl, struct rng *r, __u64 addr,
+		      size_t len, char *why, size_t size);
+
 /* main() of an exec'd worker generation: "fuzz" CTL_FD SLOT FD GEN. */
 int fuzz_worker_main(int argc, char **argv);
 
