@@ -124,7 +124,7 @@ deb_fetch()
 		die "$ver: no /usr/src/linux-headers-$ver or /boot/vmlinuz-$ver: run make deps"
 	version=$(apt-cache show --no-all-versions "$hdr" | sed -n 's/^Version: //p')
 	deps=$(deb_depends "$hdr")
-	common=$(grep -E '^linux-headers-.*-common$' <<<"$deps" | head -n 1)
+	common=$(grep -E '^linux-headers-.*-common(-rt)?$' <<<"$deps" | head -n 1)
 	kbuild=$(grep -E '^linux-kbuild-' <<<"$deps" | head -n 1)
 	if [ -z "$version" ] || [ -z "$common" ] || [ -z "$kbuild" ]; then
 		die "$ver: cannot work out the packages of $hdr"

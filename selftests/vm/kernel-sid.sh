@@ -101,7 +101,7 @@ sid_image() { echo "$cache/kernels/$1/boot/vmlinuz-$1"; }
 sid_ready()
 {
 	sid_chroot_ready && [ -f "$(sid_kdir "$1")/Makefile" ] &&
-		[ -r "$(sid_image "$1")" ]
+		[ -r "$(sid_image "$1")" ] && [ -x "$(sid_root)/usr/bin/sparse" ]
 }
 
 sid_fetch()
@@ -124,6 +124,11 @@ sid_fetch()
 	if [ ! -x "$root/usr/bin/x86_64-linux-gnu-$gcc" ]; then
 		say "$ver: installing $gcc in the sid chroot"
 		sid_apt install -y "$gcc"
+	fi
+	# bookworm's sparse 0.6.4 silently skips 7.x sources; sid's checks them.
+	if [ ! -x "$root/usr/bin/sparse" ]; then
+		say "$ver: installing sparse in the sid chroot"
+		sid_apt install -y sparse
 	fi
 	chroot "$root" apt-get clean
 

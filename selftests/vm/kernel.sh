@@ -18,7 +18,8 @@
 #                                           with the toolchain VER needs
 #   kernel.sh [--cache DIR] update          refresh the sid chroot's index
 #
-# The matrix: the installed Debian 6.1 kernel and the newest 6.12 +deb12
+# The matrix: the installed Debian 6.1 kernel, its PREEMPT_RT flavour
+# (6.1.0-N-rt-amd64), the newest 6.12 +deb12
 # kernel of bookworm-security (kernel-deb.sh), the newest 7.x kernel of
 # sid (kernel-sid.sh), and Debian's arm64 6.1 kernel of the same ABI
 # (kernel-deb.sh: cross-compiled with gcc-12-aarch64-linux-gnu, booted
@@ -113,6 +114,8 @@ list()
 	v=$(deb_default)
 	[ -n "$v" ] || die "no Debian 6.1 kernel headers: run make deps"
 	echo "$v"
+	# PREEMPT_RT: the same 6.1 release as Debian's -rt-amd64 flavour.
+	echo "${v%-amd64}-rt-amd64"
 	v=$(newest_candidate apt-cache linux-headers-6.12. \
 		'^linux-headers-6\.12\.[0-9]+\+deb12-amd64$')
 	[ -n "$v" ] || die "no 6.12 +deb12 kernel in the host's apt sources"
