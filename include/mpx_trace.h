@@ -62,6 +62,20 @@ enum mpx_remote_path {
 
 #include "mpx_probe.h"
 
+/*
+ * Zero an entry from its first field @first to its end (the holes between
+ * and after the fields included) before the fields are assigned: the ring
+ * buffer is reused in place, and a hole would otherwise show an older
+ * entry's bytes to raw readers (trace_pipe_raw, perf).
+ */
+#define MPX_ENTRY_CLEAR(first)						\
+	do {								\
+		size_t __off = offsetof(typeof(*__entry), first);	\
+									\
+		memset((char *)__entry + __off, 0,			\
+		       sizeof(*__entry) - __off);			\
+	} while (0)
+
 /* The calling task (fields pid, tid, comm), recorded by most events. */
 #define MPX_TASK_ASSIGN						\
 	do {							\
@@ -164,6 +178,7 @@ TRACE_EVENT_FN(mpx_enter,
 		__field(int, op)
 	),
 	TP_fast_assign(
+		MPX_ENTRY_CLEAR(pid);
 		MPX_TASK_ASSIGN;
 		__entry->addr = addr;
 		__entry->len = len;
@@ -201,6 +216,7 @@ TRACE_EVENT_FN(mpx_exit,
 		__field(u64, latency)
 	),
 	TP_fast_assign(
+		MPX_ENTRY_CLEAR(pid);
 		MPX_TASK_ASSIGN;
 		__entry->op = op;
 		__entry->key = key;
@@ -240,6 +256,7 @@ TRACE_EVENT_FN(mpx_key,
 		__field(int, bnd)
 	),
 	TP_fast_assign(
+		MPX_ENTRY_CLEAR(pid);
 		__entry->pid = pid;
 		__entry->key = key;
 		__entry->action = action;
@@ -278,6 +295,7 @@ TRACE_EVENT_FN(mpx_violation,
 		__field(int, source)
 	),
 	TP_fast_assign(
+		MPX_ENTRY_CLEAR(pid);
 		MPX_TASK_ASSIGN;
 		__entry->key = key;
 		__entry->addr = addr;
@@ -321,6 +339,7 @@ TRACE_EVENT_FN(mpx_pkey,
 		__field(long, ret)
 	),
 	TP_fast_assign(
+		MPX_ENTRY_CLEAR(pid);
 		MPX_TASK_ASSIGN;
 		__entry->call = call;
 		__entry->pkey = pkey;
@@ -377,6 +396,7 @@ TRACE_EVENT_FN(mpx_remote,
 		__field(u8, denied)
 	),
 	TP_fast_assign(
+		MPX_ENTRY_CLEAR(pid);
 		MPX_TASK_ASSIGN;
 		__entry->target_pid = target;
 		__entry->key = key;

@@ -595,6 +595,209 @@ TEST_F(ev, violation_from_check)
 	munmap(buf, 2 * page);
 }
 
+/* ---- the raw ring buffer: every byte of an entry (trace_pipe_raw) ---- */
+
+#define RAW_EVENTS	5	/* the events with holes between their fields */
+#define RAW_MAX_ENTRY	256	/* bytes: larger than any mpx entry */
+#define RB_TYPE_PADDING	29	/* ring buffer event header type_len values */
+#define RB_TYPE_TIME	30	/* 30 and 31: time extend and absolute stamp */
+
+static const char *const raw_events[RAW_EVENTS] = {
+	"mpx_enter", "mpx_exit", "mpx_key", "mpx_violation", "mpx_remote",
+};
+
+/* An event's id and which of its entry's bytes some field covers. */
+struct raw_layout {
+	int id;
+	bool covered[RAW_MAX_ENTRY];
+	int checked;		/* entries seen */
+};
+
+/* "offset:N;" and "size:N;" of the format file line at @p. */
+static int format_number(const char *p, const char *key, const char *end)
+{
+	const char *at = strstr(p, key);
+
+	return at && at < end ? atoi(at + strlen(key)) : -1;
+}
+
+/* Read an event's id and field layout from the instance's files. */
+static int raw_layout_read(const struct mpx_instance *in, const char *event,
+			   struct raw_layout *l)
+{
+	char path[PATH_MAX + 64];
+	char *text, *p, *eol;
+	int off, size, i;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(path, sizeof(path), "%s/events/mpx/%s/id", in->path, event);
+	text = read_all(path);
+	if (!text)
+		return -1;
+	l->id = atoi(text);
+	free(text);
+	snprintf(path, sizeof(path), "%s/events/mpx/%s/format", in->path,
+		 event);
+	text = read_all(path);
+	if (!text)
+		return -1;
+	for (p = strstr(text, "field:"); p; p = strstr(eol, "field:")) {
+		eol = strchrnul(p, '\n');
+		off = format_number(p, "offset:", eol);
+		size = format_number(p, "size:", eol);
+		for (i = off; off >= 0 && i < off + size && i < RAW_MAX_ENTRY; i++)
+			l->covered[i] = true;
+	}
+	free(text);
+	return 0;
+}
+
+/*
+ * Walk one ring-buffer page (events/header_page: a u64 time stamp, the
+ * committed length in the next 8 bytes, whose top bits are flags, then
+ * the events) and check every byte of our entries that no field covers.
+ * Returns how many such bytes were not zero; prints the first.
+ */
+static int raw_page_check(struct __test_metadata *_metadata,
+			  const unsigned char *page, size_t size,
+			  struct raw_layout *layouts)
+{
+	unsigned long commit = *(const unsigned long long *)(page + 8) &
+			       ((1UL << 30) - 1);
+	const unsigned char *data = page + 16, *ev;
+	size_t off = 0, len, data_off;
+	unsigned int hdr, type_len;
+	int bad = 0, i, b;
+
+	while (off + 4 <= commit && 16 + commit <= size) {
+		memcpy(&hdr, data + off, 4);
+		type_len = hdr & 0x1f;
+		if (type_len == RB_TYPE_PADDING && !(hdr >> 5))
+			break;			/* the rest of the page */
+		if (type_len >= RB_TYPE_TIME) {
+			off += 8;
+			continue;
+		}
+		if (type_len == RB_TYPE_PADDING || !type_len) {
+			memcpy(&hdr, data + off + 4, 4);	/* array[0] */
+			len = hdr;
+			data_off = 8;
+			if (type_len == RB_TYPE_PADDING) {
+				off += 4 + len;
+				continue;
+			}
+			len -= 4;
+		} else {
+			len = type_len * 4;
+			data_off = 4;
+		}
+		ev = data + off + data_off;
+		off += data_off + len;
+		for (i = 0; i < RAW_EVENTS; i++) {
+			if (*(const unsigned short *)ev != layouts[i].id)
+				continue;
+			layouts[i].checked++;
+			for (b = 0; b < (int)len && b < RAW_MAX_ENTRY; b++) {
+				if (layouts[i].covered[b] || !ev[b])
+					continue;
+				if (!bad++)
+					TH_LOG("%s: byte %d of %zu, in no field, is %#x",
+					       raw_events[i], b, len, ev[b]);
+			}
+		}
+	}
+	return bad;
+}
+
+/*
+ * Drain every CPU's trace_pipe_raw of the instance; the count of nonzero
+ * hole bytes in entries of @layouts (NULL: only drain).
+ */
+static int raw_drain_check(struct __test_metadata *_metadata,
+			   const struct mpx_instance *in,
+			   struct raw_layout *layouts)
+{
+	long psize = sysconf(_SC_PAGESIZE), ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	unsigned char *page = malloc(psize);
+	char path[PATH_MAX + 64];
+	int cpu, fd, bad = 0;
+	ssize_t n;
+
+	for (cpu = 0; page && cpu < ncpu; cpu++) {
+		snprintf(path, sizeof(path), "%s/per_cpu/cpu%d/trace_pipe_raw",
+			 in->path, cpu);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		while ((n = read(fd, page, psize)) > 0)
+			if (layouts)
+				bad += raw_page_check(_metadata, page, n,
+						      layouts);
+		close(fd);
+	}
+	free(page);
+	return bad;
+}
+
+/* A child reads @len bytes at @addr of its parent, an enabled region. */
+static void remote_read_parent(void *addr, size_t len)
+{
+	char buf[64];
+	struct iovec local = { buf, sizeof(buf) < len ? sizeof(buf) : len };
+	struct iovec remote = { addr, local.iov_len };
+	pid_t parent = getpid(), pid = fork();
+
+	if (!pid)
+		_exit(process_vm_readv(parent, &local, 1, &remote, 1, 0) < 0 ?
+		      0 : 1);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+/*
+ * The ring buffer is reused in place: an entry's holes (padding between
+ * and after its fields) hold whatever an older entry left there unless
+ * the event clears them. Fill a small buffer many times over with entries
+ * full of 0xff bytes, then emit each event once more and read every byte.
+ */
+TEST_F(ev, entry_holes_are_zeroed)
+{
+	struct raw_layout layouts[RAW_EVENTS];
+	int page = getpagesize(), key, i;
+	char *buf = map_pages(2);
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < RAW_EVENTS; i++) {
+		ASSERT_EQ(0, raw_layout_read(&self->a, raw_events[i],
+					     &layouts[i]))
+			TH_LOG("%s: %m", raw_events[i]);
+		ASSERT_EQ(0, inst_enable(&self->a, raw_events[i], true));
+	}
+	ASSERT_EQ(0, mpx_instance_write(&self->a, "buffer_size_kb", "8"));
+	for (i = 0; i < 500; i++)		/* ~65 KB of 0xff-rich entries */
+		mpx((void *)~0UL, -1, ~0U, MPX_OP_CHECK);
+	raw_drain_check(_metadata, &self->a, NULL);
+	for (i = 0; i < 500; i++)		/* the pages again, unread */
+		mpx((void *)~0UL, -1, ~0U, MPX_OP_CHECK);
+
+	key = mpx(buf, page, 0, MPX_OP_CREATE);
+	ASSERT_LT(0, key);
+	ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_ENABLE));
+	EXPECT_EQ(-1, mpx(buf + page, 1, key, MPX_OP_CHECK));	/* violation */
+	remote_read_parent(buf, page);				/* remote */
+	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_DISABLE));
+	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_FREE));
+
+	EXPECT_EQ(0, raw_drain_check(_metadata, &self->a, layouts));
+	for (i = 0; i < RAW_EVENTS; i++) {
+		if (i == RAW_EVENTS - 1 && access(REMOTE_PARAM, F_OK))
+			continue;
+		EXPECT_LT(0, layouts[i].checked)
+			TH_LOG("no %s entry in trace_pipe_raw", raw_events[i]);
+	}
+	munmap(buf, 2 * page);
+}
+
 /* A #BR: a bndcu past an enabled key's region (mpx_bnd.h). */
 TEST_F(ev, violation_from_br)
 {
