@@ -17,6 +17,8 @@
 #     Kbuild lists before it (layering.sh)
 #   man pages: groff -man -ww renders each without a warning
 #   versions: debian/changelog carries VERSION's version
+#   the rig's judge: tap-summary.sh fails each fault planted in a clean
+#     run (tap-summary-test.sh)
 #
 # checkpatch.pl and kernel-doc come from linux-source-6.1 into CACHE
 # (default /var/cache/mpx), shellcheck and sparse from Debian: make deps.
@@ -162,6 +164,7 @@ check "shellcheck (every shell script)" shellcheck_all
 check "sparse C=2 W=1 ($kver)" sparse
 check "man pages (groff -ww)" man_pages
 check "one version (VERSION, debian/changelog)" versions
+check "tap-summary.sh fails each planted fault" "$here/tap-summary-test.sh"
 if [ -f build/lint/mpx.ko ]; then
 	check "layering (Kbuild's object order)" "$here/layering.sh" build/lint
 else
