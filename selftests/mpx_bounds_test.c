@@ -99,11 +99,15 @@ TEST_F(bnd, checks_inside_do_not_trap)
 	unsigned long lo = (unsigned long)self->buf;
 
 	REQUIRE_HW();
+	ASSERT_EQ(0, self->reg);
 	bndcl(0, lo);
 	bndcu(0, lo);
 	bndcl(0, lo + self->len - 1);
 	bndcu(0, lo + self->len - 1);
 	EXPECT_EQ(0, trap_count);
+	/* Not an empty register that lets everything pass: one byte more traps. */
+	bndcu(0, lo + self->len);
+	EXPECT_BNDERR(lo + self->len, lo, lo + self->len - 1);
 }
 
 TEST_F(bnd, violation_is_sigsegv_bnderr)

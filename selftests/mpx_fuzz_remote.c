@@ -24,6 +24,8 @@
  * DISABLE, FREE and exit on the debug kernel.
  */
 #define _GNU_SOURCE
+/* /proc/PID/mem offsets are addresses: above 2^31 in 32-bit processes too. */
+#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

@@ -74,6 +74,7 @@
 struct shared {
 	atomic_int stop;
 	atomic_long calls;
+	atomic_long bad;	/* hammer calls with a wrong result */
 	atomic_int gen;		/* bumped after every reload */
 	atomic_int opened;	/* the generation the toggler has open */
 };
@@ -105,36 +106,52 @@ static int load(void)
 	return ret;
 }
 
-/* One round of calls on a fresh descriptor; the module may be gone. */
-static void hammer_round(char *buf, int len)
+/* One call on @fd; 1 when its result is not @want (and errno @err). */
+static int hammer_call(int fd, struct mpx_args *k, int want, int err)
+{
+	int ret = ioctl(fd, MPX_IOC_CALL, k);
+
+	return ret != want || (ret < 0 && errno != err);
+}
+
+/*
+ * One round of calls on a fresh descriptor; the module may be gone
+ * before the open, never during the round (the descriptor pins it).
+ * Returns the calls whose result was wrong.
+ */
+static int hammer_round(char *buf, int len)
 {
 	struct mpx_args a = { .addr = (unsigned long)buf, .len = len,
 			      .op = MPX_OP_CREATE };
-	int fd = open(LIBMPX_DEVICE, O_RDWR | O_CLOEXEC), key;
+	int fd = open(LIBMPX_DEVICE, O_RDWR | O_CLOEXEC), key, bad = 0;
 
 	if (fd < 0)
-		return;
+		return 0;
 	key = ioctl(fd, MPX_IOC_CALL, &a);
+	/* Kept keys pile up until exit or unload: ENOSPC is right then. */
+	if (key <= 0 && !(key < 0 && errno == ENOSPC))
+		bad++;
 	if (key > 0) {
 		struct mpx_args k = { .key = key };
 
 		k.op = MPX_OP_ENABLE;
-		ioctl(fd, MPX_IOC_CALL, &k);
-		k.op = MPX_OP_CHECK;
+		bad += hammer_call(fd, &k, 0, 0);
+		k.op = MPX_OP_CHECK;	/* one byte past the region */
 		k.addr = a.addr;
 		k.len = len + 1;
-		ioctl(fd, MPX_IOC_CALL, &k);
+		bad += hammer_call(fd, &k, -1, ERANGE);
 		k.op = MPX_OP_DISABLE;
 		k.addr = 0;
 		k.len = 0;
-		ioctl(fd, MPX_IOC_CALL, &k);
+		bad += hammer_call(fd, &k, 0, 0);
 		/* Every other round leaves the key for exit to reclaim. */
 		if (key & 1) {
 			k.op = MPX_OP_FREE;
-			ioctl(fd, MPX_IOC_CALL, &k);
+			bad += hammer_call(fd, &k, 0, 0);
 		}
 	}
 	close(fd);
+	return bad;
 }
 
 static void hammer(struct shared *sh)
@@ -143,7 +160,7 @@ static void hammer(struct shared *sh)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	while (!atomic_load(&sh->stop)) {
-		hammer_round(buf, getpagesize());
+		atomic_fetch_add(&sh->bad, hammer_round(buf, getpagesize()));
 		atomic_fetch_add(&sh->calls, 1);
 		/* Leave the module unloadable now and then. */
 		usleep(HAMMER_PAUSE_US / 3 + rand() % HAMMER_PAUSE_US);
@@ -279,6 +296,8 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 	       t_wait, t_refused, t_unload, t_load);
 	EXPECT_EQ(cycles, unloaded);
 	EXPECT_LT(0, atomic_load(&sh->calls));
+	EXPECT_EQ(0, atomic_load(&sh->bad))
+		TH_LOG("%ld hammer calls had a wrong result", atomic_load(&sh->bad));
 	/* Every hammer exited: nothing is left. */
 	EXPECT_EQ(0, state_value("keys"));
 	EXPECT_EQ(0, state_value("mms"));
@@ -288,6 +307,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 struct caller {
 	atomic_int *stop;
 	long calls;
+	long bad;	/* calls with a wrong result */
 };
 
 static void *call_loop(void *arg)
@@ -298,12 +318,16 @@ static void *call_loop(void *arg)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int key = mpx(buf, page, 0, MPX_OP_CREATE);
 
-	while (!atomic_load(c->stop)) {
-		mpx(buf, 1, key, MPX_OP_CHECK);
-		mpx(NULL, 0, key, MPX_OP_GET);
+	if (key <= 0)
+		c->bad++;
+	while (key > 0 && !atomic_load(c->stop)) {
+		/* Inside the region: allowed. A created key: status 0. */
+		c->bad += mpx(buf, 1, key, MPX_OP_CHECK) != 0;
+		c->bad += mpx(NULL, 0, key, MPX_OP_GET) != 0;
 		c->calls++;
 	}
-	mpx(NULL, 0, key, MPX_OP_FREE);
+	if (key > 0 && mpx(NULL, 0, key, MPX_OP_FREE))
+		c->bad++;
 	munmap(buf, page);
 	return NULL;
 }
@@ -313,7 +337,8 @@ TEST_F_TIMEOUT(torture, event_toggle_under_load, TORTURE_TIMEOUT_S)
 	struct caller c[2];
 	pthread_t t[2];
 	atomic_int stop = 0;
-	int i;
+	int i, status;
+	pid_t pid;
 
 	if (access(ENTER_ENABLE, W_OK))
 		SKIP(return, "no %s", ENTER_ENABLE);
@@ -328,13 +353,17 @@ TEST_F_TIMEOUT(torture, event_toggle_under_load, TORTURE_TIMEOUT_S)
 			spawn_watch();
 		usleep(1000);
 	}
-	while (wait(NULL) > 0)
-		;
+	/* Each watch session ends by --timeout or --count: status 0. */
+	while ((pid = wait(&status)) > 0)
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("mpxctl watch %d: status %#x", pid, status);
 	ASSERT_EQ(0, mpx_write_str(ENTER_ENABLE, "0"));
 	atomic_store(&stop, 1);
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_join(t[i], NULL));
 	EXPECT_LT(0, c[0].calls + c[1].calls);
+	EXPECT_EQ(0, c[0].bad + c[1].bad)
+		TH_LOG("calls with a wrong result: %ld", c[0].bad + c[1].bad);
 	if (state_value("kretprobe_nmissed") >= 0)
 		TH_LOG("kretprobe_nmissed %ld", state_value("kretprobe_nmissed"));
 }
