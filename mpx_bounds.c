@@ -10,6 +10,9 @@
  *
  *  - when the task's FPU state is live in the CPU (TIF_NEED_FPU_LOAD
  *    clear), with XSAVE/XRSTOR of components 3 and 4 under fpregs_lock();
+ *    a lookup first asks XGETBV(1) whether BNDREGS is in use at all, and
+ *    when it is not (a thread that never loaded a bound, the common case
+ *    for GET) no register can hold a key: no XSAVE;
  *  - when it is not (the task was scheduled out, or the kernel used the
  *    FPU), by editing the task's saved xstate in memory, in the standard or
  *    the compacted (XSAVES) format, and invalidating the CPU's copy so the
@@ -31,6 +34,7 @@
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
+#include <linux/string.h>
 #include <asm/asm.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/api.h>
@@ -76,6 +80,9 @@ static void __percpu *mpx_xsave_buf;
 
 /* Which path register accesses took (debugfs). */
 static atomic_long_t mpx_fpu_live_count = ATOMIC_LONG_INIT(0);
+static atomic_long_t mpx_fpu_init_count = ATOMIC_LONG_INIT(0);
+/* XGETBV(1) reports the components in use (CPUID 0xD.1 EAX bit 2). */
+static bool mpx_xinuse __ro_after_init;
 static atomic_long_t mpx_fpu_memory_count = ATOMIC_LONG_INIT(0);
 
 /* The layout of components 3 (64 bytes) and 4 (16 bytes used). */
@@ -146,7 +153,16 @@ static int mpx_image_access(void *xsave, struct mpx_bndstate *st, bool write)
 	if (write) {
 		memcpy(xsave + bnd, st->bnd, MPX_BNDREGS_SIZE);
 		memcpy(xsave + csr, &st->csr, MPX_BNDCSR_SIZE);
-		hdr->xfeatures |= MPX_XFEATURES;
+		/*
+		 * All zeroes is a component's init state: mark it so, and
+		 * the restore leaves it not in use (XGETBV(1)), which lets
+		 * mpx_bnd_regs_init() answer later lookups without an XSAVE.
+		 */
+		hdr->xfeatures &= ~MPX_XFEATURES;
+		if (memchr_inv(st->bnd, 0, MPX_BNDREGS_SIZE))
+			hdr->xfeatures |= XFEATURE_MASK_BNDREGS;
+		if (memchr_inv(&st->csr, 0, MPX_BNDCSR_SIZE))
+			hdr->xfeatures |= XFEATURE_MASK_BNDCSR;
 		return 0;
 	}
 	memset(st, 0, sizeof(*st));
@@ -211,6 +227,29 @@ static int mpx_bnd_access(struct mpx_bndstate *st, bool write)
 	return ret;
 }
 
+/*
+ * Are the calling thread's four bound registers all in their init state
+ * (no bound at all)? XGETBV(1) tells, without an XSAVE, while the state is
+ * in the CPU; false when it cannot tell (then the caller reads them).
+ */
+static bool mpx_bnd_regs_init(void)
+{
+	bool irqs_off = irqs_disabled(), init = false;
+
+	if (!mpx_xinuse || mpx_fpu_memory)
+		return false;
+	if (!irqs_off)
+		fpregs_lock();
+	if (!test_thread_flag(TIF_NEED_FPU_LOAD))
+		init = !(xgetbv(XCR_XFEATURE_IN_USE_MASK) &
+			 XFEATURE_MASK_BNDREGS);
+	if (!irqs_off)
+		fpregs_unlock();
+	if (init)
+		atomic_long_inc(&mpx_fpu_init_count);
+	return init;
+}
+
 /**
  * mpx_bnd_read() - the calling thread's components 3 and 4
  * @st: filled in
@@ -272,7 +311,7 @@ int mpx_bnd_find(unsigned long addr, int len)
 {
 	struct mpx_bndstate st;
 
-	if (!mpx_hw || mpx_bnd_access(&st, false))
+	if (!mpx_hw || mpx_bnd_regs_init() || mpx_bnd_access(&st, false))
 		return -1;
 	return mpx_bnd_match(&st, addr, len);
 }
@@ -323,6 +362,8 @@ int mpx_bnd_move(unsigned long addr, int len, unsigned long new_addr,
 	struct mpx_bndstate st;
 	int i;
 
+	if (mpx_bnd_regs_init())
+		return 0;	/* no register holds anything */
 	i = mpx_bnd_lookup(&st, addr, len);
 	if (i < 0)
 		return i == -ENOENT ? 0 : i;
@@ -346,6 +387,8 @@ int mpx_bnd_unload(unsigned long addr, int len)
 	struct mpx_bndstate st;
 	int i;
 
+	if (mpx_bnd_regs_init())
+		return 0;	/* no register holds anything */
 	i = mpx_bnd_lookup(&st, addr, len);
 	if (i < 0)
 		return i == -ENOENT ? 0 : i;
@@ -361,13 +404,17 @@ int mpx_bnd_unload(unsigned long addr, int len)
 
 /**
  * mpx_bounds_stats() - counters for debugfs
- * @live: register accesses that found the state in the CPU
+ * @live: register accesses that found the state in the CPU: one XSAVE
+ *	(read) or XRSTOR (write) each
  * @memory: register accesses that edited the saved xstate
+ * @init: lookups that XGETBV(1) answered (no bound register in use):
+ *	no XSAVE
  */
-void mpx_bounds_stats(long *live, long *memory)
+void mpx_bounds_stats(long *live, long *memory, long *init)
 {
 	*live = atomic_long_read(&mpx_fpu_live_count);
 	*memory = atomic_long_read(&mpx_fpu_memory_count);
+	*init = atomic_long_read(&mpx_fpu_init_count);
 }
 
 static void __init mpx_xstate_layout(void)
@@ -408,6 +455,7 @@ int __init mpx_bounds_init(void)
 	mpx_xsave_buf = __alloc_percpu(mpx_xsave_size, MPX_XSTATE_ALIGN);
 	if (!mpx_xsave_buf)
 		return -ENOMEM;
+	mpx_xinuse = boot_cpu_has(X86_FEATURE_XGETBV1);
 	mpx_hw = true;
 	return 0;
 }

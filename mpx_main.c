@@ -231,19 +231,20 @@ static int mpx_misc_register(void)
 static int mpx_state_show(struct seq_file *m, void *v)
 {
 	unsigned int nr_keys, nr_mms;
-	long live, memory, br, br_dropped;
+	long live, memory, init, br, br_dropped;
 	bool armed, pkey_armed;
 	unsigned long missed;
 
 	mpx_keys_stats(&nr_keys, &nr_mms);
-	mpx_bounds_stats(&live, &memory);
+	mpx_bounds_stats(&live, &memory, &init);
 	br = mpx_br_stats(&br_dropped);
 	missed = mpx_probe_stats(&armed, &pkey_armed);
 	seq_printf(m, "keys %u\nmms %u\nenabled %u\n", nr_keys, nr_mms,
 		   mpx_keys_nr_enabled());
 	seq_printf(m, "mode %s\n", mpx_hw_mode() ? "hw" : "sw");
-	seq_printf(m, "fpu_live %ld\nfpu_memory %ld\nbr_signals %ld\nbr_dropped %ld\n",
-		   live, memory, br, br_dropped);
+	seq_printf(m, "fpu_live %ld\nfpu_memory %ld\nfpu_init %ld\n",
+		   live, memory, init);
+	seq_printf(m, "br_signals %ld\nbr_dropped %ld\n", br, br_dropped);
 	seq_printf(m, "probes %s\npkey_probes %s\nkretprobe_nmissed %lu\n",
 		   armed ? "armed" : "disarmed",
 		   pkey_armed ? "armed" : "disarmed", missed);

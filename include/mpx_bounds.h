@@ -25,7 +25,7 @@ struct mpx_bndstate {
 #ifdef CONFIG_X86
 int mpx_bounds_init(void);
 void mpx_bounds_exit(void);
-void mpx_bounds_stats(long *live, long *memory);
+void mpx_bounds_stats(long *live, long *memory, long *init);
 bool mpx_cpu_has_mpx(void);
 bool mpx_hw_mode(void);
 int mpx_bnd_read(struct mpx_bndstate *st);
@@ -37,10 +37,11 @@ int mpx_bnd_unload(unsigned long addr, int len);
 #else
 static inline int mpx_bounds_init(void) { return 0; }
 static inline void mpx_bounds_exit(void) { }
-static inline void mpx_bounds_stats(long *live, long *memory)
+static inline void mpx_bounds_stats(long *live, long *memory, long *init)
 {
 	*live = 0;
 	*memory = 0;
+	*init = 0;
 }
 
 static inline bool mpx_cpu_has_mpx(void) { return false; }
