@@ -55,6 +55,12 @@
  * to read even if a kernel's poll() on trace_pipe_raw waited for more data.
  */
 #define POLL_MAX_S	1.0
+/*
+ * Pages a CPU's trace_pipe_raw gives in one round at most: then the watch
+ * looks at its end conditions (and its events) again, even when the
+ * records come in as fast as it reads them.
+ */
+#define ROUND_PAGES	16
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -73,6 +79,7 @@ struct cpu_reader {
 	struct kbuffer *kbuf;
 	void *page;
 	bool empty;		/* trace_pipe_raw had nothing this round */
+	int pages;		/* read this round */
 	bool has;		/* rec is read and not yet handled */
 	struct tep_record rec;
 };
@@ -86,6 +93,7 @@ struct watch {
 	bool json;
 	unsigned long count;	/* 0: no limit */
 	double timeout;		/* 0: none */
+	double end;		/* now() when --timeout is up; 0: none */
 	/* state */
 	const char *root;	/* the tracefs mount */
 	struct tracefs_instance *inst;	/* ours, once made */
@@ -585,6 +593,14 @@ static void watch_record(struct watch *w, struct tep_record *rec)
 		w->stop = true;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Is a signal that ends the watch waiting (they are blocked here)? */
 static bool stop_pending(void)
 {
@@ -596,9 +612,20 @@ static bool stop_pending(void)
 }
 
 /*
+ * Is the watch over: --count reached, stdout closed, a signal caught (in
+ * ppoll(), where they are unblocked) or waiting, or --timeout up?
+ */
+static bool must_stop(const struct watch *w)
+{
+	return w->stop || watch_signal || stop_pending() ||
+	       (w->end && now() >= w->end);
+}
+
+/*
  * The next record of @c into c->rec, reading a page of its trace_pipe_raw
- * when the last one is used up: 1, 0 when there is none for now, -1 on an
- * error.
+ * when the last one is used up: 1, 0 when there is none for now (or the
+ * watch is over), 2 when @c read ROUND_PAGES pages this round already,
+ * -1 on an error.
  */
 static int cpu_next(struct watch *w, struct cpu_reader *c)
 {
@@ -619,8 +646,11 @@ static int cpu_next(struct watch *w, struct cpu_reader *c)
 			c->has = true;
 			break;
 		}
-		if (c->empty || stop_pending())
+		if (c->empty || must_stop(w))
 			return 0;
+		if (c->pages >= ROUND_PAGES)
+			return 2;
+		c->pages++;
 		n = tracefs_cpu_read(c->tcpu, c->page, true);
 		if (n <= 0 || kbuffer_load_subbuffer(c->kbuf, c->page)) {
 			if (n < 0) {
@@ -643,24 +673,28 @@ static int cpu_next(struct watch *w, struct cpu_reader *c)
 }
 
 /*
- * Print what the CPUs have, oldest record first, until they are empty;
- * 0 or -1.
+ * Print what the CPUs have, oldest record first, until they are empty, the
+ * watch is over, or a CPU read ROUND_PAGES pages: 0, 1 when the round ended
+ * with more to read (the records the CPUs hold wait for the next one, to
+ * keep the order), or -1.
  */
 static int watch_read(struct watch *w)
 {
 	struct cpu_reader *c, *first;
 	int i, r;
 
-	for (i = 0; i < w->ncpus; i++)
+	for (i = 0; i < w->ncpus; i++) {
 		w->cpus[i].empty = false;
+		w->cpus[i].pages = 0;
+	}
 	w->dec.cmdlines_fresh = false;	/* as the kernel's, when needed */
-	while (!w->stop) {
+	while (!must_stop(w)) {
 		first = NULL;
 		for (i = 0; i < w->ncpus; i++) {
 			c = &w->cpus[i];
 			r = cpu_next(w, c);
-			if (r < 0)
-				return -1;
+			if (r < 0 || r == 2)
+				return r < 0 ? -1 : 1;
 			if (r && (!first || c->rec.ts < first->rec.ts))
 				first = c;
 		}
@@ -705,26 +739,23 @@ static bool events_lost(struct watch *w)
 	return false;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Until --count, --timeout or a signal; 0 or -1. */
+/*
+ * Until --count, --timeout or a signal; 0 or -1. After a round that left
+ * records to read, ppoll() does not wait: it only takes the signals.
+ */
 static int watch_run(struct watch *w, const sigset_t *unblocked)
 {
-	double end = w->timeout ? now() + w->timeout : 0, wait;
 	struct timespec ts;
+	double wait;
+	int more = 0;
 
-	while (!watch_signal && !w->stop) {
-		wait = POLL_MAX_S;
-		if (end && end - now() < wait)
-			wait = end - now();
-		if (wait <= 0)
-			break;
+	w->end = w->timeout ? now() + w->timeout : 0;
+	while (!must_stop(w)) {
+		wait = more ? 0 : POLL_MAX_S;
+		if (w->end && w->end - now() < wait)
+			wait = w->end - now();
+		if (wait < 0)
+			wait = 0;
 		ts.tv_sec = (time_t)wait;
 		ts.tv_nsec = (long)((wait - ts.tv_sec) * 1e9);
 		if (ppoll(w->pfds, w->ncpus, &ts, unblocked) < 0 &&
@@ -732,7 +763,8 @@ static int watch_run(struct watch *w, const sigset_t *unblocked)
 			perror("mpxctl: poll");
 			return -1;
 		}
-		if (watch_read(w) || events_lost(w))
+		more = watch_read(w);
+		if (more < 0 || events_lost(w))
 			return -1;
 	}
 	return 0;
