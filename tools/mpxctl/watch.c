@@ -62,6 +62,16 @@
  */
 #define ROUND_PAGES	16
 
+/*
+ * The commit word of a ring buffer page (a long after the 8-byte time
+ * stamp, then the data): the bytes of data, and the flags the kernel adds
+ * when events were lost before the page, with their count after the data
+ * where it fitted (kernel/trace/ring_buffer.c). The mask is kbuffer's.
+ */
+#define RB_MISSED_EVENTS	(1ULL << 31)
+#define RB_MISSED_STORED	(1ULL << 30)
+#define RB_COMMIT_MASK		((1ULL << 27) - 1)
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *const event_names[NR_EVENTS] = {
@@ -99,6 +109,8 @@ struct watch {
 	struct tracefs_instance *inst;	/* ours, once made */
 	char path[PATH_MAX];	/* its directory */
 	struct mpx_decoder dec;	/* the formats of the mpx events */
+	int lsize;		/* the kernel's long: 4 or 8 bytes */
+	bool big_endian;	/* the kernel's byte order */
 	unsigned int enabled;	/* events enabled in it */
 	int nslots;		/* cpus[] and pfds[] as allocated */
 	int ncpus;		/* in use */
@@ -456,10 +468,10 @@ static int open_readers(struct watch *w)
 	struct cpu_reader *c;
 	char rel[64];
 
-	lsize = tep_get_header_page_size(w->dec.tep) == 8 ?
-		KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4;
-	endian = tep_is_file_bigendian(w->dec.tep) ?
-		 KBUFFER_ENDIAN_BIG : KBUFFER_ENDIAN_LITTLE;
+	w->lsize = tep_get_header_page_size(w->dec.tep) == 8 ? 8 : 4;
+	w->big_endian = tep_is_file_bigendian(w->dec.tep);
+	lsize = w->lsize == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4;
+	endian = w->big_endian ? KBUFFER_ENDIAN_BIG : KBUFFER_ENDIAN_LITTLE;
 	if (nconf < 1)
 		nconf = 1;
 	w->cpus = calloc(nconf, sizeof(*w->cpus));
@@ -621,6 +633,55 @@ static bool must_stop(const struct watch *w)
 	       (w->end && now() >= w->end);
 }
 
+/* The word of @size bytes at @p, in the kernel's byte order. */
+static unsigned long long page_word(const struct watch *w,
+				    const unsigned char *p, int size)
+{
+	unsigned long long v = 0;
+	int i;
+
+	for (i = 0; i < size; i++)
+		v |= (unsigned long long)p[w->big_endian ? size - 1 - i : i] <<
+		     (8 * i);
+	return v;
+}
+
+/*
+ * Check the page of @n bytes that @c read, load it and tell the events
+ * lost before it; 0, or -1 when it is not a whole page. The commit word
+ * is read here: kbuffer_missed_events() tells only while the first record
+ * is the current one, and kbuffer_load_subbuffer() has moved past a time
+ * stamp or padding that starts the page.
+ */
+static int load_page(struct watch *w, struct cpu_reader *c, int n)
+{
+	const unsigned char *p = c->page;
+	unsigned long long commit = 0, size = 0, room;
+	int head = 8 + w->lsize;
+
+	if (n < head)
+		goto bad;
+	room = n - head;
+	commit = page_word(w, p + 8, w->lsize);
+	size = commit & RB_COMMIT_MASK;
+	if (size > room ||
+	    (commit & RB_MISSED_STORED && size + w->lsize > room) ||
+	    kbuffer_load_subbuffer(c->kbuf, c->page) ||
+	    (unsigned int)kbuffer_subbuffer_size(c->kbuf) > room)
+		goto bad;
+	if (commit & RB_MISSED_STORED && commit & RB_MISSED_EVENTS)
+		fprintf(stderr, "mpxctl: cpu %d lost %llu events (buffer overrun)\n",
+			c->cpu, page_word(w, p + head + size, w->lsize));
+	else if (commit & RB_MISSED_EVENTS)
+		fprintf(stderr, "mpxctl: cpu %d lost events (buffer overrun)\n",
+			c->cpu);
+	return 0;
+bad:
+	fprintf(stderr, "mpxctl: %s/per_cpu/cpu%d/trace_pipe_raw: not a whole page (%d bytes read, %llu of data)\n",
+		w->path, c->cpu, n, size);
+	return -1;
+}
+
 /*
  * The next record of @c into c->rec, reading a page of its trace_pipe_raw
  * when the last one is used up: 1, 0 when there is none for now (or the
@@ -631,7 +692,7 @@ static int cpu_next(struct watch *w, struct cpu_reader *c)
 {
 	unsigned long long ts;
 	void *data;
-	int n, lost;
+	int n;
 
 	while (!c->has) {
 		data = kbuffer_read_event(c->kbuf, &ts);
@@ -652,22 +713,17 @@ static int cpu_next(struct watch *w, struct cpu_reader *c)
 			return 2;
 		c->pages++;
 		n = tracefs_cpu_read(c->tcpu, c->page, true);
-		if (n <= 0 || kbuffer_load_subbuffer(c->kbuf, c->page)) {
-			if (n < 0) {
-				fprintf(stderr, "mpxctl: reading %s/per_cpu/cpu%d/trace_pipe_raw: %m\n",
-					w->path, c->cpu);
-				return -1;
-			}
+		if (n < 0) {
+			fprintf(stderr, "mpxctl: reading %s/per_cpu/cpu%d/trace_pipe_raw: %m\n",
+				w->path, c->cpu);
+			return -1;
+		}
+		if (!n) {
 			c->empty = true;
 			return 0;
 		}
-		lost = kbuffer_missed_events(c->kbuf);
-		if (lost > 0)
-			fprintf(stderr, "mpxctl: cpu %d lost %d events (buffer overrun)\n",
-				c->cpu, lost);
-		else if (lost < 0)
-			fprintf(stderr, "mpxctl: cpu %d lost events (buffer overrun)\n",
-				c->cpu);
+		if (load_page(w, c, n))
+			return -1;
 	}
 	return 1;
 }
