@@ -573,7 +573,8 @@ static bool raw_clock(const char *clock)
  * mpx_decoder_init() - read what decoding the mpx events needs
  * @d: the decoder
  * @root: the tracefs mount; libtracefs must use it (tracefs_set_tracing_dir())
- * @instance: whose trace clock the records have (NULL: the top instance)
+ * @instance: whose records these are, for their page header and trace
+ *	clock (NULL: the top instance)
  *
  * The page header and the formats of the events of system mpx. Not
  * tracefs_local_events_system(): that parses /proc/kallsyms as well, which
@@ -592,7 +593,14 @@ int mpx_decoder_init(struct mpx_decoder *d, const char *root,
 	d->tep = tep_alloc();
 	if (!d->tep)
 		return -1;
-	buf = tracefs_instance_file_read(NULL, "events/header_page", &len);
+	/*
+	 * The instance's: its sub-buffer size (buffer_subbuf_size_kb, 6.8)
+	 * may not be the top one's.
+	 */
+	buf = tracefs_instance_file_read(instance, "events/header_page", &len);
+	if (!buf && instance)
+		buf = tracefs_instance_file_read(NULL, "events/header_page",
+						 &len);
 	if (!buf || tep_parse_header_page(d->tep, buf, len, sizeof(long)))
 		goto fail;
 	tep_set_long_size(d->tep, tep_get_header_page_size(d->tep));

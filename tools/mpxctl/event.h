@@ -62,9 +62,9 @@ struct mpx_decoder {
 };
 
 /*
- * Read the formats of the mpx events (and the ring buffer's page header)
- * from the tracefs mount @root, for the trace clock of @instance (NULL:
- * the top one); 0, or -1 with errno set.
+ * Read the formats of the mpx events from the tracefs mount @root, and
+ * the page header and trace clock of @instance's ring buffer (NULL: the
+ * top one); 0, or -1 with errno set.
  */
 int mpx_decoder_init(struct mpx_decoder *d, const char *root,
 		     struct tracefs_instance *instance);
