@@ -24,6 +24,7 @@
  * tried to reach (target_pid).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -458,11 +459,70 @@ static int enable_events(struct watch *w)
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The CPUs that our instance has a per_cpu/cpuN directory for (the
+ * possible ones, not just those configured or online now), in order, into
+ * *@cpus; how many, or -1.
+ */
+static int list_cpus(const struct watch *w, int **cpus)
+{
+	char dir[PATH_MAX + 16], *end;
+	int n = 0, max = 0, *more;
+	struct dirent *de;
+	long cpu;
+	DIR *d;
+
+	*cpus = NULL;
+	snprintf(dir, sizeof(dir), "%s/per_cpu", w->path);
+	d = opendir(dir);
+	if (!d)
+		goto fail;
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de)
+			break;
+		if (strncmp(de->d_name, "cpu", 3))
+			continue;
+		cpu = strtol(de->d_name + 3, &end, 10);
+		if (end == de->d_name + 3 || *end || cpu < 0 || cpu > INT_MAX)
+			continue;
+		if (n == max) {
+			max = max ? 2 * max : 64;
+			more = realloc(*cpus, max * sizeof(**cpus));
+			if (!more)
+				break;
+			*cpus = more;
+		}
+		(*cpus)[n++] = cpu;
+	}
+	if (errno)
+		goto fail;
+	closedir(d);
+	if (!n) {
+		fprintf(stderr, "mpxctl: %s: no cpuN directory\n", dir);
+		return -1;
+	}
+	qsort(*cpus, n, sizeof(**cpus), cmp_int);
+	return n;
+fail:
+	fprintf(stderr, "mpxctl: %s: %m\n", dir);
+	if (d)
+		closedir(d);
+	free(*cpus);
+	*cpus = NULL;
+	return -1;
+}
+
 /* A reader for each CPU that has a trace_pipe_raw in our instance. */
 static int open_readers(struct watch *w)
 {
-	int i, fd, size = tep_get_sub_buffer_size(w->dec.tep);
-	int nconf = sysconf(_SC_NPROCESSORS_CONF);
+	int i, fd, n, *cpus, size = tep_get_sub_buffer_size(w->dec.tep);
 	enum kbuffer_long_size lsize;
 	enum kbuffer_endian endian;
 	struct cpu_reader *c;
@@ -472,23 +532,31 @@ static int open_readers(struct watch *w)
 	w->big_endian = tep_is_file_bigendian(w->dec.tep);
 	lsize = w->lsize == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4;
 	endian = w->big_endian ? KBUFFER_ENDIAN_BIG : KBUFFER_ENDIAN_LITTLE;
-	if (nconf < 1)
-		nconf = 1;
-	w->cpus = calloc(nconf, sizeof(*w->cpus));
-	w->pfds = calloc(nconf, sizeof(*w->pfds));
-	if (!w->cpus || !w->pfds || size <= 0) {
-		perror("mpxctl: readers");
+	if (size <= w->lsize + 8) {
+		fprintf(stderr, "mpxctl: %s/events/header_page: no page size\n",
+			w->path);
 		return -1;
 	}
-	w->nslots = nconf;
-	for (i = 0; i < nconf; i++) {
-		snprintf(rel, sizeof(rel), "per_cpu/cpu%d/trace_pipe_raw", i);
+	n = list_cpus(w, &cpus);
+	if (n < 0)
+		return -1;
+	w->cpus = calloc(n, sizeof(*w->cpus));
+	w->pfds = calloc(n, sizeof(*w->pfds));
+	if (!w->cpus || !w->pfds) {
+		perror("mpxctl: readers");
+		free(cpus);
+		return -1;
+	}
+	w->nslots = n;
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof(rel), "per_cpu/cpu%d/trace_pipe_raw",
+			 cpus[i]);
 		fd = tracefs_instance_file_open(w->inst, rel,
-						O_RDONLY | O_NONBLOCK);
+						O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT)
-			continue;	/* no such CPU */
+			continue;	/* no buffer for this CPU */
 		c = &w->cpus[w->ncpus];
-		c->cpu = i;
+		c->cpu = cpus[i];
 		if (fd >= 0) {
 			c->tcpu = tracefs_cpu_alloc_fd(fd, size, true);
 			if (!c->tcpu)
@@ -500,11 +568,18 @@ static int open_readers(struct watch *w)
 		}
 		if (!c->tcpu || !c->kbuf || !c->page) {
 			fprintf(stderr, "mpxctl: %s/%s: %m\n", w->path, rel);
+			free(cpus);
 			return -1;
 		}
 		w->pfds[w->ncpus].fd = fd;
 		w->pfds[w->ncpus].events = POLLIN;
 		w->ncpus++;
+	}
+	free(cpus);
+	if (!w->ncpus) {
+		fprintf(stderr, "mpxctl: %s/per_cpu: no trace_pipe_raw\n",
+			w->path);
+		return -1;
 	}
 	return 0;
 }
