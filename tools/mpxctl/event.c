@@ -118,7 +118,12 @@ static int read_field(struct tep_event *event, struct tep_record *rec,
 	const char *raw;
 	int len;
 
-	if (!f)
+	/*
+	 * Within the record: the value, or for a dynamic field (__data_loc)
+	 * the word of its offset and length, which is read first.
+	 */
+	if (!f || f->offset < 0 || f->size < 0 || rec->size < 0 ||
+	    (unsigned int)f->offset + f->size > (unsigned int)rec->size)
 		return -1;
 	v->field = f->name;
 	if (f->flags & TEP_FIELD_IS_STRING) {
@@ -130,7 +135,6 @@ static int read_field(struct tep_event *event, struct tep_record *rec,
 		return v->is_str ? 0 : -1;
 	}
 	if (f->flags & TEP_FIELD_IS_ARRAY || f->size < 1 || f->size > 8 ||
-	    f->offset + f->size > rec->size ||
 	    tep_read_number_field(f, rec->data, &u))
 		return -1;
 	v->is_num = true;
