@@ -280,6 +280,8 @@ static int eval(struct tep_event *event, struct tep_record *rec,
 /* Parse the conversion at @p (a '%'); what follows it, or NULL. */
 static const char *parse_conv(const char *p, struct conv *cv, int long_size)
 {
+	int h = 0, l = 0;
+
 	memset(cv, 0, sizeof(*cv));
 	cv->bytes = 4;
 	for (p++; *p && strchr("#-+ 0", *p); p++)
@@ -290,16 +292,21 @@ static const char *parse_conv(const char *p, struct conv *cv, int long_size)
 	if (*p == '.')
 		for (p++; isdigit((unsigned char)*p); p++)
 			;
+	/* h: short, hh: char, l: long (the kernel's), ll, L, q, j: 8 bytes */
 	for (; *p && strchr("hlLqjzt", *p); p++) {
 		if (*p == 'h')
-			cv->bytes = cv->bytes == 2 ? 1 : 2;
-		else if (*p == 'l' && cv->bytes != long_size)
-			cv->bytes = long_size;
+			h++;
+		else if (*p == 'l')
+			l++;
 		else if (*p == 'z' || *p == 't')
 			cv->bytes = long_size;
 		else
 			cv->bytes = 8;
 	}
+	if (h)
+		cv->bytes = h == 1 ? 2 : 1;
+	else if (l)
+		cv->bytes = l == 1 ? long_size : 8;
 	if (!*p || !strchr("diuxs", *p))
 		return NULL;
 	cv->c = *p;
