@@ -189,7 +189,7 @@ static int eval_op(struct tep_event *event, struct tep_record *rec,
 	struct tep_print_arg *alt = arg->op.right;
 	const char *op = arg->op.op;
 	struct value l = { 0 }, r = { 0 };
-	long long a, b;
+	unsigned long long a, b;	/* arithmetic wraps, no overflow */
 
 	if (!strcmp(op, "?")) {
 		if (!alt || alt->type != TEP_PRINT_OP || strcmp(alt->op.op, ":") ||
@@ -209,9 +209,9 @@ static int eval_op(struct tep_event *event, struct tep_record *rec,
 		if (!strcmp(op, "!"))
 			v->n = !b;
 		else if (!strcmp(op, "~"))
-			v->n = ~b;
+			v->n = (long long)~b;
 		else if (!strcmp(op, "-"))
-			v->n = -b;
+			v->n = (long long)-b;
 		else
 			return -1;
 		return 0;
@@ -225,26 +225,26 @@ static int eval_op(struct tep_event *event, struct tep_record *rec,
 		v->n = a == b;
 	else if (!strcmp(op, "!="))
 		v->n = a != b;
-	else if (!strcmp(op, "<"))
-		v->n = a < b;
+	else if (!strcmp(op, "<"))	/* signed: the values are cast */
+		v->n = l.n < r.n;
 	else if (!strcmp(op, ">"))
-		v->n = a > b;
+		v->n = l.n > r.n;
 	else if (!strcmp(op, "<="))
-		v->n = a <= b;
+		v->n = l.n <= r.n;
 	else if (!strcmp(op, ">="))
-		v->n = a >= b;
+		v->n = l.n >= r.n;
 	else if (!strcmp(op, "&&"))
 		v->n = a && b;
 	else if (!strcmp(op, "||"))
 		v->n = a || b;
 	else if (!strcmp(op, "&"))
-		v->n = a & b;
+		v->n = (long long)(a & b);
 	else if (!strcmp(op, "|"))
-		v->n = a | b;
+		v->n = (long long)(a | b);
 	else if (!strcmp(op, "+"))
-		v->n = a + b;
+		v->n = (long long)(a + b);
 	else if (!strcmp(op, "-"))
-		v->n = a - b;
+		v->n = (long long)(a - b);
 	else
 		return -1;
 	return 0;
