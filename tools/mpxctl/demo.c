@@ -156,6 +156,11 @@ static const char *trace_start(struct trace *t)
 	t->inst = tracefs_instance_create(name);
 	if (!t->inst)
 		return strerror(errno);
+	if (!tracefs_instance_is_new(t->inst)) {
+		tracefs_instance_free(t->inst);	/* someone else's */
+		t->inst = NULL;
+		return strerror(EEXIST);
+	}
 	if (mpx_decoder_init(&t->dec, root, t->inst)) {
 		why = strerror(errno);
 		tracefs_instance_destroy(t->inst);
@@ -190,8 +195,11 @@ static int show_record(struct tep_event *event, struct tep_record *rec,
 /* Print the mpx events the instance holds, and remove it. */
 static void trace_show(struct trace *t)
 {
-	tracefs_iterate_raw_events(t->dec.tep, t->inst, NULL, 0, show_record,
-				   t);
+	errno = 0;
+	if (tracefs_iterate_raw_events(t->dec.tep, t->inst, NULL, 0,
+				       show_record, t) < 0)
+		printf("  (mpx_remote events not shown: reading the trace failed%s%s)\n",
+		       errno ? ": " : "", errno ? strerror(errno) : "");
 	trace_stop(t);
 }
 
