@@ -7,7 +7,8 @@
  * ring buffer, an event's enable or its filter. It enables the events asked
  * for there, with a filter for --pid and --key, and reads the instance's
  * per-CPU trace_pipe_raw files: the binary records, in timestamp order
- * across the CPUs as trace_pipe would give them, decoded by libtraceevent
+ * across the CPUs as far as it can tell (it reads a page of a CPU at a
+ * time), decoded by libtraceevent
  * from the events' format files (event.c). At the end (--count, --timeout,
  * SIGINT, SIGTERM, SIGHUP, a closed stdout) it disables the events and
  * removes the instance. Only SIGKILL leaves the instance behind; rmdir
@@ -301,8 +302,10 @@ static int find_tracefs(struct watch *w)
 			errno == EACCES ? " (watching needs root)" : "");
 		return -1;
 	}
+	errno = 0;
 	if (tracefs_set_tracing_dir((char *)w->root)) {
-		perror("mpxctl: tracefs");
+		fprintf(stderr, "mpxctl: libtracefs does not take %s%s%s\n",
+			w->root, errno ? ": " : "", errno ? strerror(errno) : "");
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/events/mpx", w->root);
@@ -340,8 +343,14 @@ static int make_instance(struct watch *w)
 			" (watching needs root)" : "");
 		return -1;
 	}
-	tracefs_option_disable(w->inst, TRACEFS_OPTION_BLOCK);
-	tracefs_instance_file_write(w->inst, "buffer_percent", "0");
+	if (tracefs_option_is_supported(w->inst, TRACEFS_OPTION_BLOCK) &&
+	    tracefs_option_disable(w->inst, TRACEFS_OPTION_BLOCK))
+		fprintf(stderr, "mpxctl: warning: writing 0 to %s/options/block: %m\n",
+			w->path);
+	if (tracefs_file_exists(w->inst, "buffer_percent") &&
+	    tracefs_instance_file_write(w->inst, "buffer_percent", "0") != 1)
+		fprintf(stderr, "mpxctl: warning: writing 0 to %s/buffer_percent: %m (events may come late)\n",
+			w->path);
 	return 0;
 }
 
