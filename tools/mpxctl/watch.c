@@ -349,7 +349,7 @@ static int make_instance(struct watch *w)
 			w->path);
 	if (tracefs_file_exists(w->inst, "buffer_percent") &&
 	    tracefs_instance_file_write(w->inst, "buffer_percent", "0") != 1)
-		fprintf(stderr, "mpxctl: warning: writing 0 to %s/buffer_percent: %m (events may come late)\n",
+		fprintf(stderr, "mpxctl: warning: %s/buffer_percent: %m (events may be late)\n",
 			w->path);
 	return 0;
 }
@@ -761,8 +761,8 @@ static int load_page(struct watch *w, struct cpu_reader *c, int n)
 			c->cpu);
 	return 0;
 bad:
-	fprintf(stderr, "mpxctl: %s/per_cpu/cpu%d/trace_pipe_raw: not a whole page (%d bytes read, %llu of data)\n",
-		w->path, c->cpu, n, size);
+	fprintf(stderr, "mpxctl: cpu %d: no whole page in trace_pipe_raw (%d bytes, %llu data)\n",
+		c->cpu, n, size);
 	return -1;
 }
 
