@@ -8,9 +8,10 @@
 #   deps.sh [CACHE]
 #
 # Debian packages: the compiler, QEMU, busybox-static, the Debian 6.1 kernel
-# headers and image, DKMS, sparse, shellcheck, and for the other kernels of
-# the matrix (kernel.sh) debootstrap and pahole, the arm64 cross-compiler
-# and qemu-system-aarch64. From Debian's
+# headers and image, DKMS, sparse, shellcheck, libtracefs and libtraceevent
+# (mpxctl; also for arm64), and for the other kernels of the matrix
+# (kernel.sh) debootstrap and pahole, the arm64 cross-compiler and
+# qemu-system-aarch64. From Debian's
 # linux-source-6.1 package (downloaded once into CACHE/debs, default
 # /var/cache/mpx, and shared with the debug kernel) it takes, into CACHE,
 # only the kselftest harness headers and runner, checkpatch.pl with its
@@ -27,7 +28,8 @@ need_pkg gcc make libc6-dev gcc-12-multilib cpio gzip xz-utils kmod \
 	debootstrap dwarves linux-headers-amd64 linux-image-amd64 \
 	dpkg-dev debhelper dh-dkms fakeroot lintian groff man-db \
 	qemu-utils e2fsprogs flex bison bc libelf-dev ccache \
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm \
+	pkgconf libtracefs-dev libtraceevent-dev
 
 # gcc-12-multilib, not gcc-multilib: that one conflicts with the arm64
 # cross-compiler and only adds the link /usr/include/asm (tools/m32.mk).
@@ -37,6 +39,11 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	dpkg --add-architecture arm64
 	apt-get update -qq
 fi
+# mpxctl links libtracefs and libtraceevent, static for the VMs (the -dev
+# packages carry the archives); the arm64 VM's mpxctl is cross-built
+# (cross.sh) against the arm64 ones, which install beside the host's
+# (Multi-Arch: same).
+need_pkg libtracefs-dev:arm64 libtraceevent-dev:arm64
 
 # Where each file of the source package goes in CACHE.
 declare -A files=(

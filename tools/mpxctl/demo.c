@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <tracefs.h>
+
 #include "event.h"
 #include "libmpx.h"
 #include "mpx_tracefs.h"
@@ -29,7 +31,6 @@
 #define SECRET		"mpx demo: secret"	/* the guarded page */
 #define PUBLIC		"mpx demo: public"	/* the page after it */
 #define PEEK		16			/* bytes a remote read asks for */
-#define TRACE_MAX	65536
 
 /* One step of the demo: print the call and what it returned. */
 static int step(const char *what, void *addr, int len, unsigned int key,
@@ -121,57 +122,91 @@ static void remote_read(const char *what, void *addr)
 		       r.data);
 }
 
-/* Trace mpx_remote in an instance of our own; why not, or NULL. */
-static const char *trace_start(struct mpx_instance *in)
-{
-	const char *root = mpx_tracefs_root();
-	char name[32];
+/* The mpx_remote events of the remote part, in a tracefs instance. */
+struct trace {
+	struct tracefs_instance *inst;	/* NULL: not tracing */
+	struct mpx_decoder dec;
+};
 
-	if (!root)
-		return strerror(errno);
-	snprintf(name, sizeof(name), "mpxctl-demo-%d", (int)getpid());
-	if (mpx_instance_make(in, root, name))
-		return strerror(errno);
-	if (mpx_instance_event_write(in, "mpx_remote", "enable", "1")) {
-		mpx_instance_remove(in);
-		return errno == ENOENT ? "no mpx_remote event" :
-					 strerror(errno);
-	}
-	return NULL;
+/* Disable the events and remove the instance. */
+static void trace_stop(struct trace *t)
+{
+	if (!t->inst)
+		return;
+	tracefs_event_disable(t->inst, "mpx", NULL);
+	tracefs_instance_destroy(t->inst);
+	tracefs_instance_free(t->inst);
+	t->inst = NULL;
+	mpx_decoder_free(&t->dec);
 }
 
-/* Print the mpx events in the instance's trace, and remove it. */
-static void trace_show(struct mpx_instance *in)
+/* Trace mpx_remote in an instance of our own; why not, or NULL. */
+static const char *trace_start(struct trace *t)
 {
-	char path[sizeof(in->path) + 8], *text, *line, *save;
-	struct mpx_event ev;
-	FILE *f;
-	size_t n;
+	const char *root = mpx_tracefs_root(), *why;
+	char name[32];
 
-	snprintf(path, sizeof(path), "%s/trace", in->path);
-	text = malloc(TRACE_MAX);
-	f = fopen(path, "r");
-	if (text && f) {
-		n = fread(text, 1, TRACE_MAX - 1, f);
-		text[n] = '\0';
-		for (line = strtok_r(text, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			if (mpx_event_parse(line, &ev) != MPX_PARSE_OK)
-				continue;
-			fputs("  event:", stdout);
-			mpx_event_print(stdout, &ev, false);
-		}
+	tracefs_set_loglevel(TEP_LOG_NONE);
+	tep_set_loglevel(TEP_LOG_NONE);
+	if (!root || tracefs_set_tracing_dir((char *)root))
+		return strerror(errno);
+	snprintf(name, sizeof(name), "mpxctl-demo-%d", (int)getpid());
+	if (tracefs_instance_exists(name))
+		return strerror(EEXIST);
+	t->inst = tracefs_instance_create(name);
+	if (!t->inst)
+		return strerror(errno);
+	if (!tracefs_instance_is_new(t->inst)) {
+		tracefs_instance_free(t->inst);	/* someone else's */
+		t->inst = NULL;
+		return strerror(EEXIST);
 	}
-	if (f)
-		fclose(f);
-	free(text);
-	mpx_instance_remove(in);
+	if (mpx_decoder_init(&t->dec, root, t->inst)) {
+		why = strerror(errno);
+		tracefs_instance_destroy(t->inst);
+		tracefs_instance_free(t->inst);
+		t->inst = NULL;
+		return why;
+	}
+	why = !tep_find_event_by_name(t->dec.tep, "mpx", "mpx_remote") ?
+	      "no mpx_remote event" :
+	      tracefs_event_enable(t->inst, "mpx", "mpx_remote") ?
+	      strerror(errno) : NULL;
+	if (why)
+		trace_stop(t);
+	return why;
+}
+
+static int show_record(struct tep_event *event, struct tep_record *rec,
+		       int cpu, void *arg)
+{
+	struct trace *t = arg;
+	struct mpx_event ev;
+
+	(void)event;
+	(void)cpu;
+	if (!mpx_event_decode(&t->dec, rec, &ev)) {
+		fputs("  event:", stdout);
+		mpx_event_print(stdout, &ev, false);
+	}
+	return 0;
+}
+
+/* Print the mpx events the instance holds, and remove it. */
+static void trace_show(struct trace *t)
+{
+	errno = 0;
+	if (tracefs_iterate_raw_events(t->dec.tep, t->inst, NULL, 0,
+				       show_record, t) < 0)
+		printf("  (mpx_remote events not shown: reading the trace failed%s%s)\n",
+		       errno ? ": " : "", errno ? strerror(errno) : "");
+	trace_stop(t);
 }
 
 /* Another process tries to read this process's guarded page. */
 static int remote_part(char *buf, long page)
 {
-	struct mpx_instance in = { "" };
+	struct trace t = { NULL };
 	const char *policy, *why;
 	char pol[64];
 	int key;
@@ -185,10 +220,10 @@ static int remote_part(char *buf, long page)
 	       policy);
 	memcpy(buf, SECRET, PEEK);
 	memcpy(buf + page, PUBLIC, PEEK);
-	why = trace_start(&in);
+	why = trace_start(&t);
 	key = step("CREATE buf, one page", buf, page, 0, MPX_OP_CREATE);
 	if (key < 0 || step("ENABLE key", NULL, 0, key, MPX_OP_ENABLE) < 0) {
-		mpx_instance_remove(&in);
+		trace_stop(&t);
 		return 1;
 	}
 	remote_read("the page", buf);
@@ -199,7 +234,7 @@ static int remote_part(char *buf, long page)
 	if (why)
 		printf("  (mpx_remote events not shown: %s)\n", why);
 	else
-		trace_show(&in);
+		trace_show(&t);
 	return 0;
 }
 

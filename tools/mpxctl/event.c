@@ -1,378 +1,655 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mpxctl: parse and print one line of a tracefs trace or trace_pipe.
+ * mpxctl: decode and print one record of an mpx tracepoint.
  *
- * A line is the standard ftrace header, then the event's TP_printk text
- * (include/mpx_trace.h):
+ * libtraceevent parses each event's format file: its fields, and its print
+ * fmt, the TP_printk() of include/mpx_trace.h as the kernel exports it
+ * (enum names resolved, thanks to TRACE_DEFINE_ENUM()). The print fmt says
+ * what mpxctl shows, in which order and under which name: each conversion
+ * of its format string is one field,
  *
- *   comm-tid [cpu] flags timestamp: mpx_key: pid=104 key=1 created ...
+ *   "pid=%d tid=%d"       the fields "pid" and "tid", signed decimal
+ *   "key=%u"              unsigned
+ *   "addr=0x%lx"          hexadecimal in text, "0x" before the value
+ *   "latency=%lluns"      "ns" after the value in text
+ *   "key=%u %s addr=..."  a value without name= (mpx_key's action): a bare
+ *                         word in text, named after the field it reads
+ *   "ret=%ld%s%s"         values glued to the one before (mpx_exit's errno
+ *                         name): a field of their own, named after the
+ *                         field they read; blank ones are left out
  *
- * The event is found as " <timestamp>: mpx_<name>: "; a task name is at
- * most 15 bytes, too short to fake that. The only free text in the fields
- * is comm=, so the fields before it are taken from the left and those after
- * it from the right, and comm is what is left, spaces included. A comm with
- * a newline splits the line: the caller joins the next line to a
- * MPX_PARSE_PARTIAL one and parses again.
+ * and the conversion's argument says where its value comes from: a field of
+ * the record, __print_symbolic() of one, "cond ? a : b", a literal. Text
+ * shows name=value as the kernel would, JSON the same names with numbers as
+ * numbers. A print fmt this cannot follow (another conversion,
+ * __print_flags(), a cast, ...) shows the record's fields as they are,
+ * name=value in the format's order.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <tracefs.h>
+
 #include "event.h"
-
-/*
- * Field types: d signed, u unsigned, x hex (0x...), n nanoseconds (...ns),
- * w a word, a a bare word (no name=), s the free text, r the return value
- * with its errno name when negative.
- */
-struct mpx_fspec {
-	const char *name;
-	char type;
-};
-
-struct mpx_evspec {
-	const char *name;
-	const struct mpx_fspec *fields;
-};
-
-static const struct mpx_fspec mpx_enter_fields[] = {
-	{ "pid", 'd' }, { "tid", 'd' }, { "comm", 's' }, { "op", 'w' },
-	{ "addr", 'x' }, { "len", 'd' }, { "key", 'u' }, { NULL, 0 }
-};
-
-static const struct mpx_fspec mpx_exit_fields[] = {
-	{ "pid", 'd' }, { "tid", 'd' }, { "comm", 's' }, { "op", 'w' },
-	{ "key", 'u' }, { "ret", 'r' }, { "latency", 'n' }, { NULL, 0 }
-};
-
-static const struct mpx_fspec mpx_key_fields[] = {
-	{ "pid", 'd' }, { "key", 'u' }, { "action", 'a' }, { "addr", 'x' },
-	{ "len", 'd' }, { "bnd", 'd' }, { NULL, 0 }
-};
-
-static const struct mpx_fspec mpx_violation_fields[] = {
-	{ "pid", 'd' }, { "tid", 'd' }, { "comm", 's' }, { "key", 'u' },
-	{ "addr", 'x' }, { "lower", 'x' }, { "upper", 'x' },
-	{ "source", 'w' }, { NULL, 0 }
-};
-
-static const struct mpx_fspec mpx_pkey_fields[] = {
-	{ "pid", 'd' }, { "tid", 'd' }, { "comm", 's' }, { "call", 'w' },
-	{ "pkey", 'd' }, { "addr", 'x' }, { "len", 'u' }, { "prot", 'x' },
-	{ "flags", 'x' }, { "ret", 'd' }, { NULL, 0 }
-};
-
-/* comm is the accessor's; access is read or write, denied 1 or 0. */
-static const struct mpx_fspec mpx_remote_fields[] = {
-	{ "pid", 'd' }, { "tid", 'd' }, { "comm", 's' }, { "target_pid", 'd' },
-	{ "key", 'u' }, { "addr", 'x' }, { "len", 'u' }, { "access", 'w' },
-	{ "path", 'w' }, { "denied", 'u' }, { NULL, 0 }
-};
-
-static const struct mpx_evspec mpx_events[] = {
-	{ "mpx_enter", mpx_enter_fields },
-	{ "mpx_exit", mpx_exit_fields },
-	{ "mpx_key", mpx_key_fields },
-	{ "mpx_violation", mpx_violation_fields },
-	{ "mpx_pkey", mpx_pkey_fields },
-	{ "mpx_remote", mpx_remote_fields },
-};
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* The unparsed text [l, r); *r is always '\0'. */
-struct cursor {
-	char *l;
-	char *r;
+/*
+ * Output names that differ from their field's. The errno name that
+ * mpx_exit glues to ret reads the field err; mpxctl(8) calls it error, and
+ * an errno the kernel has no name for (printed 0x...) gets the C library's.
+ */
+static const struct {
+	const char *field;
+	const char *name;
+	bool errno_name;
+} renames[] = {
+	{ "err", "error", true },
 };
 
-static char *take_left(struct cursor *c)
+/* Trace clocks that do not count nanoseconds (ftrace prints them raw). */
+static const char *const raw_clocks[] = {
+	"counter", "uptime", "x86-tsc", "ppc-tb",
+};
+
+/* What a print fmt argument evaluates to. */
+struct value {
+	bool is_num;
+	bool is_str;
+	long long n;
+	const char *s;
+	const char *field;	/* the field it read, or NULL */
+};
+
+/* A conversion of the format string. */
+struct conv {
+	bool alt;		/* '#' */
+	int bytes;		/* of the argument: 4 int, 8 long long, ... */
+	char c;			/* d, i, u, x or s */
+};
+
+static int find_rename(const char *field)
 {
-	char *t = c->l, *sp;
+	size_t i;
 
-	if (c->l >= c->r)
-		return NULL;
-	sp = strchr(c->l, ' ');
-	if (sp) {
-		*sp = '\0';
-		c->l = sp + 1;
-	} else {
-		c->l = c->r;
-	}
-	return t;
-}
-
-static char *take_right(struct cursor *c)
-{
-	char *sp;
-
-	if (c->l >= c->r)
-		return NULL;
-	sp = memrchr(c->l, ' ', c->r - c->l);
-	if (!sp) {
-		c->r = c->l;
-		return c->l;
-	}
-	*sp = '\0';
-	c->r = sp;
-	return sp + 1;
-}
-
-static bool all_digits(const char *s, const char *end)
-{
-	if (s == end)
-		return false;
-	for (; s < end; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-/* Parse the value @v of a field of type @type into @f. */
-static int parse_value(const char *v, char type, struct mpx_field *f)
-{
-	const char *p = v;
-	char *end;
-
-	switch (type) {
-	case 'd':
-		if (*p == '-')
-			p++;
-		if (!all_digits(p, p + strlen(p)))
-			return -1;
-		f->kind = MPX_F_INT;
-		f->i = strtoll(v, NULL, 10);
-		return 0;
-	case 'u':
-	case 'n':
-		end = strchr(v, '\0');
-		if (type == 'n') {
-			if (end - v < 3 || strcmp(end - 2, "ns"))
-				return -1;
-			end -= 2;
-		}
-		if (!all_digits(v, end))
-			return -1;
-		f->kind = type == 'n' ? MPX_F_NSEC : MPX_F_UINT;
-		f->u = strtoull(v, NULL, 10);
-		return 0;
-	case 'x':
-		if (strncmp(v, "0x", 2) || !v[2])
-			return -1;
-		errno = 0;
-		f->u = strtoull(v + 2, &end, 16);
-		if (*end || errno)
-			return -1;
-		f->kind = MPX_F_HEX;
-		return 0;
-	case 'w':
-	case 's':
-		if (type == 'w' && !*v)
-			return -1;
-		f->kind = MPX_F_STR;
-		f->s = v;
-		return 0;
-	}
+	for (i = 0; field && i < ARRAY_SIZE(renames); i++)
+		if (!strcmp(renames[i].field, field))
+			return i;
 	return -1;
 }
 
-/* Parse the token @t ("name=value", or a bare word) as the field @fs. */
-static int parse_field(char *t, const struct mpx_fspec *fs,
-		       struct mpx_field *f)
+/* A copy of @s (@n bytes at most) in ev->strs; NULL when it is full. */
+static const char *ev_strndup(struct mpx_event *ev, const char *s, size_t n)
 {
-	size_t n = strlen(fs->name);
+	char *p;
 
-	if (!t)
-		return -1;
-	f->name = fs->name;
-	if (fs->type == 'a') {
-		if (!*t || strchr(t, '='))
-			return -1;
-		f->kind = MPX_F_WORD;
-		f->s = t;
-		return 0;
-	}
-	if (strncmp(t, fs->name, n) || t[n] != '=')
-		return -1;
-	return parse_value(t + n + 1, fs->type, f);
+	n = strnlen(s, n);
+	if (ev->used + n + 1 > sizeof(ev->strs))
+		return NULL;
+	p = ev->strs + ev->used;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	ev->used += n + 1;
+	return p;
 }
 
-/*
- * "ret=N" or "ret=-N ENAME", from the right: into @f the fields "error"
- * (only for a negative return), then "ret".
- */
-static int parse_ret(struct cursor *c, struct mpx_field *f, int *nr)
+/* @n as printf reads an argument of @bytes bytes, signed or not. */
+static long long cast(long long n, int bytes, bool is_signed)
 {
-	static const struct mpx_fspec ret = { "ret", 'd' };
-	char *t = take_right(c), *err = NULL;
+	int shift = 64 - 8 * bytes;
+	unsigned long long u = (unsigned long long)n << shift;
 
-	if (t && !strchr(t, '=')) {
-		err = t;
-		t = take_right(c);
-	}
-	if (parse_field(t, &ret, &f[1]))
+	if (bytes >= 8)
+		return n;
+	return is_signed ? (long long)u >> shift : (long long)(u >> shift);
+}
+
+/* The field @name of the record, as a number or a string. */
+static int read_field(struct tep_event *event, struct tep_record *rec,
+		      const char *name, struct mpx_event *ev, struct value *v)
+{
+	struct tep_format_field *f = tep_find_any_field(event, name);
+	unsigned long long u;
+	const char *raw;
+	int len;
+
+	/*
+	 * Within the record: the value, or for a dynamic field (__data_loc)
+	 * the word of its offset and length, which is read first.
+	 */
+	if (!f || f->offset < 0 || f->size < 0 || rec->size < 0 ||
+	    (unsigned int)f->offset + f->size > (unsigned int)rec->size)
 		return -1;
-	if (!err) {
-		f[0] = f[1];
-		*nr += 1;
-		return 0;
+	v->field = f->name;
+	if (f->flags & TEP_FIELD_IS_STRING) {
+		raw = tep_get_field_raw(NULL, event, f->name, rec, &len, 0);
+		if (!raw || len < 0 || raw + len > (char *)rec->data + rec->size)
+			return -1;
+		v->s = ev_strndup(ev, raw, len);
+		v->is_str = v->s != NULL;
+		return v->is_str ? 0 : -1;
 	}
-	/* An errno the kernel has no name for shows as hex. */
-	if (!strncmp(err, "0x", 2) && f[1].i < 0 && strerrorname_np(-f[1].i))
-		err = (char *)strerrorname_np(-f[1].i);
-	f[0].name = "error";
-	f[0].kind = MPX_F_STR;
-	f[0].s = err;
-	*nr += 2;
+	if (f->flags & TEP_FIELD_IS_ARRAY || f->size < 1 || f->size > 8 ||
+	    tep_read_number_field(f, rec->data, &u))
+		return -1;
+	v->is_num = true;
+	v->n = cast(u, f->size, f->flags & TEP_FIELD_IS_SIGNED);
 	return 0;
 }
 
-/* The fields after the free text, taken from the right, into @tail. */
-static int parse_tail(struct cursor *c, const struct mpx_fspec *first,
-		      const struct mpx_fspec *last, struct mpx_field *tail,
-		      int *nt)
-{
-	const struct mpx_fspec *fs;
+static int eval(struct tep_event *event, struct tep_record *rec,
+		struct tep_print_arg *arg, struct mpx_event *ev,
+		struct value *v);
 
-	for (fs = last; fs > first; fs--) {
-		if (fs->type == 'r') {
-			if (parse_ret(c, &tail[*nt], nt))
+/* __print_symbolic(): the name of the value, or 0x... as the kernel. */
+static int eval_symbol(struct tep_event *event, struct tep_record *rec,
+		       struct tep_print_arg *arg, struct mpx_event *ev,
+		       struct value *v)
+{
+	struct tep_print_flag_sym *sym;
+	unsigned long long val;
+	char hex[24], *end;
+	struct value key = { 0 };
+	int r;
+
+	if (eval(event, rec, arg->symbol.field, ev, &key) || !key.is_num)
+		return -1;
+	v->field = key.field;
+	v->is_str = true;
+	for (sym = arg->symbol.symbols; sym; sym = sym->next) {
+		errno = 0;
+		val = strtoull(sym->value, &end, 0);
+		if (!errno && end != sym->value && !*end &&
+		    val == (unsigned long long)key.n) {
+			v->s = sym->str;
+			return 0;
+		}
+	}
+	r = find_rename(key.field);
+	if (r >= 0 && renames[r].errno_name && key.n > 0 && key.n < 4096 &&
+	    strerrorname_np(key.n)) {
+		v->s = strerrorname_np(key.n);
+		return 0;
+	}
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)key.n);
+	v->s = ev_strndup(ev, hex, sizeof(hex));
+	return v->s ? 0 : -1;
+}
+
+/* An operator: "c ? a : b", or one on numbers. */
+static int eval_op(struct tep_event *event, struct tep_record *rec,
+		   struct tep_print_arg *arg, struct mpx_event *ev,
+		   struct value *v)
+{
+	struct tep_print_arg *alt = arg->op.right;
+	const char *op = arg->op.op;
+	struct value l = { 0 }, r = { 0 };
+	unsigned long long a, b;	/* arithmetic wraps, no overflow */
+
+	if (!strcmp(op, "?")) {
+		if (!alt || alt->type != TEP_PRINT_OP || strcmp(alt->op.op, ":") ||
+		    eval(event, rec, arg->op.left, ev, &l) || !l.is_num ||
+		    eval(event, rec, l.n ? alt->op.left : alt->op.right, ev, v))
+			return -1;
+		if (!v->field)
+			v->field = l.field;
+		return 0;
+	}
+	if (eval(event, rec, arg->op.right, ev, &r) || !r.is_num)
+		return -1;
+	v->is_num = true;
+	v->field = r.field;
+	b = r.n;
+	if (!arg->op.left) {		/* unary */
+		if (!strcmp(op, "!"))
+			v->n = !b;
+		else if (!strcmp(op, "~"))
+			v->n = (long long)~b;
+		else if (!strcmp(op, "-"))
+			v->n = (long long)-b;
+		else
+			return -1;
+		return 0;
+	}
+	if (eval(event, rec, arg->op.left, ev, &l) || !l.is_num)
+		return -1;
+	if (l.field)
+		v->field = l.field;
+	a = l.n;
+	if (!strcmp(op, "=="))
+		v->n = a == b;
+	else if (!strcmp(op, "!="))
+		v->n = a != b;
+	else if (!strcmp(op, "<"))	/* signed: the values are cast */
+		v->n = l.n < r.n;
+	else if (!strcmp(op, ">"))
+		v->n = l.n > r.n;
+	else if (!strcmp(op, "<="))
+		v->n = l.n <= r.n;
+	else if (!strcmp(op, ">="))
+		v->n = l.n >= r.n;
+	else if (!strcmp(op, "&&"))
+		v->n = a && b;
+	else if (!strcmp(op, "||"))
+		v->n = a || b;
+	else if (!strcmp(op, "&"))
+		v->n = (long long)(a & b);
+	else if (!strcmp(op, "|"))
+		v->n = (long long)(a | b);
+	else if (!strcmp(op, "+"))
+		v->n = (long long)(a + b);
+	else if (!strcmp(op, "-"))
+		v->n = (long long)(a - b);
+	else
+		return -1;
+	return 0;
+}
+
+static int eval(struct tep_event *event, struct tep_record *rec,
+		struct tep_print_arg *arg, struct mpx_event *ev,
+		struct value *v)
+{
+	char *end;
+
+	if (!arg)
+		return -1;
+	switch (arg->type) {
+	case TEP_PRINT_ATOM:		/* a number or a string literal */
+		v->is_str = true;
+		v->s = arg->atom.atom;
+		errno = 0;
+		v->n = strtoll(v->s, &end, 0);
+		v->is_num = !errno && end != v->s && !*end;
+		return 0;
+	case TEP_PRINT_FIELD:
+		return read_field(event, rec, arg->field.name, ev, v);
+	case TEP_PRINT_SYMBOL:
+		return eval_symbol(event, rec, arg, ev, v);
+	case TEP_PRINT_OP:
+		return eval_op(event, rec, arg, ev, v);
+	default:
+		return -1;
+	}
+}
+
+/* Parse the conversion at @p (a '%'); what follows it, or NULL. */
+static const char *parse_conv(const char *p, struct conv *cv, int long_size)
+{
+	int h = 0, l = 0;
+
+	memset(cv, 0, sizeof(*cv));
+	cv->bytes = 4;
+	for (p++; *p && strchr("#-+ 0", *p); p++)
+		if (*p == '#')
+			cv->alt = true;
+	while (isdigit((unsigned char)*p))	/* the width: not kept */
+		p++;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	/* h: short, hh: char, l: long (the kernel's), ll, L, q, j: 8 bytes */
+	for (; *p && strchr("hlLqjzt", *p); p++) {
+		if (*p == 'h')
+			h++;
+		else if (*p == 'l')
+			l++;
+		else if (*p == 'z' || *p == 't')
+			cv->bytes = long_size;
+		else
+			cv->bytes = 8;
+	}
+	if (h)
+		cv->bytes = h == 1 ? 2 : 1;
+	else if (l)
+		cv->bytes = l == 1 ? long_size : 8;
+	if (!*p || !strchr("diuxs", *p))
+		return NULL;
+	cv->c = *p;
+	return p + 1;
+}
+
+/* @n bytes of @s after the value of @f in text; nothing without @f. */
+static int set_unit(struct mpx_event *ev, struct mpx_field *f, const char *s,
+		    size_t n)
+{
+	if (!f)
+		return n ? -1 : 0;
+	f->unit = ev_strndup(ev, s, n);
+	return f->unit ? 0 : -1;
+}
+
+static bool blank(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	return !*s;
+}
+
+/*
+ * The value @v of conversion @cv, after the literal text @lit, as a field
+ * of @ev. @lit ends the field before (*prev) at its first space and names
+ * this one ("name=" and what follows, e.g. "0x") after its last.
+ */
+static int add_field(struct mpx_event *ev, const char *lit,
+		     struct mpx_field **prev, const struct conv *cv,
+		     const struct value *v)
+{
+	const char *sp = strchr(lit, ' '), *token = lit, *label = NULL, *eq;
+	const char *prefix = "";
+	struct mpx_field *f;
+	bool glued = false;
+	int r;
+
+	if (sp) {
+		token = strrchr(lit, ' ') + 1;
+		if (set_unit(ev, *prev, lit, sp - lit) ||
+		    strspn(sp, " ") != (size_t)(token - sp))
+			return -1;
+	} else if (*prev) {
+		if (*lit)
+			return -1;	/* "%d,%d": where does one end? */
+		glued = true;
+	}
+	if (*token) {
+		eq = strchr(token, '=');
+		if (!eq || eq == token)
+			return -1;
+		label = ev_strndup(ev, token, eq - token);
+		prefix = ev_strndup(ev, eq + 1, strlen(eq + 1));
+		if (!label || !prefix)
+			return -1;
+	}
+	if (cv->c == 's' ? !v->is_str : !v->is_num)
+		return -1;
+	if (cv->c == 's' && !label && blank(v->s))
+		return 0;		/* a separator, or nothing to say */
+	if (ev->nr == MPX_EVENT_FIELDS)
+		return -1;
+	f = &ev->f[ev->nr];
+	memset(f, 0, sizeof(*f));
+	r = find_rename(v->field);
+	f->name = label ? label : r >= 0 ? renames[r].name : v->field;
+	if (!f->name)
+		return -1;
+	f->bare = !label && !glued;
+	f->prefix = prefix;
+	f->unit = "";
+	switch (cv->c) {
+	case 's':
+		f->kind = MPX_F_STR;
+		f->s = v->s;
+		break;
+	case 'd':
+	case 'i':
+		f->kind = MPX_F_INT;
+		f->i = cast(v->n, cv->bytes, true);
+		break;
+	default:
+		f->kind = cv->c == 'x' ? MPX_F_HEX : MPX_F_UINT;
+		f->u = cast(v->n, cv->bytes, false);
+		if (cv->alt)
+			f->prefix = "0x";
+	}
+	ev->nr++;
+	*prev = f;
+	return 0;
+}
+
+/* The fields as the event's print fmt shows them; -1 if it cannot. */
+static int decode_printk(struct tep_event *event, struct tep_record *rec,
+			 struct mpx_event *ev)
+{
+	struct tep_print_arg *arg = event->print_fmt.args;
+	const char *p = event->print_fmt.format, *next, *sp;
+	int long_size = tep_get_long_size(event->tep);
+	struct mpx_field *prev = NULL;
+	struct value v;
+	struct conv cv;
+	char lit[128];
+	size_t n = 0;
+
+	if (!p)
+		return -1;
+	while (*p) {
+		if (*p != '%' || p[1] == '%') {
+			if (n + 1 >= sizeof(lit))
 				return -1;
-		} else if (parse_field(take_right(c), fs, &tail[(*nt)++])) {
-			return -1;
+			lit[n++] = *p;
+			p += *p == '%' ? 2 : 1;
+			continue;
 		}
+		lit[n] = '\0';
+		next = parse_conv(p, &cv, long_size);
+		memset(&v, 0, sizeof(v));
+		if (!next || eval(event, rec, arg, ev, &v) ||
+		    add_field(ev, lit, &prev, &cv, &v))
+			return -1;
+		arg = arg->next;
+		n = 0;
+		p = next;
 	}
-	return 0;
+	lit[n] = '\0';
+	sp = strchr(lit, ' ');
+	if (sp && !blank(sp))
+		return -1;
+	return set_unit(ev, prev, lit, sp ? (size_t)(sp - lit) : n);
 }
 
-static int parse_body(char *body, const struct mpx_fspec *fs,
-		      struct mpx_event *ev)
+/* The record's fields as they are: name=value, in the format's order. */
+static void decode_fields(struct tep_event *event, struct tep_record *rec,
+			  struct mpx_event *ev)
 {
-	struct cursor c = { body, body + strlen(body) };
-	struct mpx_field tail[MPX_EVENT_FIELDS];
-	const struct mpx_fspec *last;
-	int nt = 0;
+	struct tep_format_field *f;
+	struct mpx_field *out;
+	struct value v;
 
-	for (; fs->name && fs->type != 's'; fs++)
-		if (parse_field(take_left(&c), fs, &ev->f[ev->nr++]))
-			return -1;
-	if (!fs->name)
-		return c.l < c.r ? -1 : 0;
-	for (last = fs; last[1].name; last++)
-		;
-	if (parse_tail(&c, fs, last, tail, &nt))
-		return -1;
-	/* What is left is "comm=...", spaces and all. */
-	if (c.l >= c.r || parse_field(c.l, fs, &ev->f[ev->nr++]))
-		return -1;
-	while (nt)
-		ev->f[ev->nr++] = tail[--nt];
-	return 0;
+	for (f = event->format.fields; f && ev->nr < MPX_EVENT_FIELDS;
+	     f = f->next) {
+		memset(&v, 0, sizeof(v));
+		if (read_field(event, rec, f->name, ev, &v))
+			continue;
+		out = &ev->f[ev->nr++];
+		memset(out, 0, sizeof(*out));
+		out->name = f->name;
+		out->prefix = "";
+		out->unit = "";
+		if (v.is_str) {
+			out->kind = MPX_F_STR;
+			out->s = v.s;
+		} else if (f->flags & TEP_FIELD_IS_SIGNED) {
+			out->kind = MPX_F_INT;
+			out->i = v.n;
+		} else {
+			out->kind = MPX_F_UINT;
+			out->u = v.n;
+		}
+	}
 }
 
 /*
- * The ftrace header before the timestamp: "comm-pid [cpu] flags", maybe
- * with a "(tgid)" column. Best effort: cpu and task stay unknown when it
- * has another form.
+ * Read saved_cmdlines into the tep handle: "PID COMM" lines, where a line
+ * that does not start so continues the comm before (a comm may hold a
+ * newline). Not tracefs_load_cmdlines(): libtraceevent's parser stops at
+ * such a comm, dropping the rest, and keeps the first comm it saw for a
+ * pid, where the kernel has the latest.
  */
-static void parse_header(char *line, char *end, struct mpx_event *ev)
+static void load_cmdlines(struct mpx_decoder *d)
 {
-	char *open = NULL, *p, *dash;
+	char *buf, *line, *next, *comm = NULL, *end;
+	int len, pid = 0;
+	long n;
 
-	for (p = line; p < end; p++)
-		if (*p == '[')
-			open = p;
-	if (!open)
-		return;
-	p = strchr(open, ']');
-	if (!p || p > end || !all_digits(open + 1, p))
-		return;
-	ev->cpu = atoi(open + 1);
-	for (end = open; end > line && end[-1] == ' '; end--)
-		;
-	if (end > line && end[-1] == ')') {
-		p = memrchr(line, '(', end - line);
-		if (!p)
-			return;
-		for (end = p; end > line && end[-1] == ' '; end--)
-			;
-	}
-	dash = memrchr(line, '-', end - line);
-	if (!dash || !all_digits(dash + 1, end))
-		return;
-	*end = '\0';
-	ev->task_pid = atol(dash + 1);
-	*dash = '\0';
-	for (p = line; *p == ' '; p++)
-		;
-	ev->task = p;
-}
-
-/* Is [s, end) a timestamp (digits, maybe a fraction) starting a token? */
-static bool is_timestamp(const char *line, const char *s, const char *end)
-{
-	const char *dot = memchr(s, '.', end - s);
-
-	if (s > line && s[-1] != ' ')
-		return false;
-	if (!dot)
-		return all_digits(s, end);
-	return all_digits(s, dot) && all_digits(dot + 1, end);
-}
-
-/* Find "<timestamp>: mpx_<name>: " and return its event, or NULL. */
-static const struct mpx_evspec *find_event(char *line, struct mpx_event *ev,
-					   char **body)
-{
-	char *p, *ts;
-	size_t i, n;
-
-	for (p = strstr(line, ": mpx_"); p; p = strstr(p + 2, ": mpx_")) {
-		for (ts = p; ts > line && (isdigit((unsigned char)ts[-1]) ||
-					   ts[-1] == '.'); ts--)
-			;
-		if (!is_timestamp(line, ts, p))
+	buf = tracefs_instance_file_read(NULL, "saved_cmdlines", &len);
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		n = strtol(line, &end, 10);
+		if (comm && (end == line || *end != ' ' || n <= 0 || n > INT_MAX)) {
+			line[-1] = '\n';	/* the comm goes on */
 			continue;
-		for (i = 0; i < ARRAY_SIZE(mpx_events); i++) {
-			n = strlen(mpx_events[i].name);
-			if (strncmp(p + 2, mpx_events[i].name, n) ||
-			    strncmp(p + 2 + n, ": ", 2))
-				continue;
-			*p = '\0';
-			ev->name = mpx_events[i].name;
-			ev->time = ts;
-			*body = p + 2 + n + 2;
-			parse_header(line, ts, ev);
-			return &mpx_events[i];
+		}
+		if (comm)
+			tep_override_comm(d->tep, comm, pid);
+		comm = NULL;
+		if (end != line && *end == ' ' && n > 0 && n <= INT_MAX) {
+			pid = n;
+			comm = end + 1;
 		}
 	}
-	return NULL;
+	if (comm)
+		tep_override_comm(d->tep, comm, pid);
+	free(buf);
+}
+
+/* The name of task @pid, from saved_cmdlines. */
+static const char *task_comm(struct mpx_decoder *d, int pid)
+{
+	if (pid && !d->cmdlines_fresh) {
+		load_cmdlines(d);
+		d->cmdlines_fresh = true;
+	}
+	return tep_data_comm_from_pid(d->tep, pid);
 }
 
 /**
- * mpx_event_parse() - parse one trace_pipe line (without its newline)
- * @line: the line; changed in place, @ev points into it
+ * mpx_event_decode() - decode one record
+ * @d: the decoder
+ * @rec: the record (ts, cpu and data set)
  * @ev: the result
  *
- * Return: MPX_PARSE_OK, MPX_PARSE_NONE for a line that is no mpx event,
- * MPX_PARSE_PARTIAL for an mpx event whose fields do not parse.
+ * Return: 0, or -1 when @rec is no event of the mpx system.
  */
-enum mpx_parse mpx_event_parse(char *line, struct mpx_event *ev)
+int mpx_event_decode(struct mpx_decoder *d, struct tep_record *rec,
+		     struct mpx_event *ev)
 {
-	const struct mpx_evspec *spec;
-	char *body;
+	struct tep_event *event = tep_find_event(d->tep,
+						 tep_data_type(d->tep, rec));
+	const struct mpx_field *tid, *comm;
+	unsigned long long us;
 
-	memset(ev, 0, sizeof(*ev));
-	ev->cpu = -1;
-	ev->task_pid = -1;
-	spec = find_event(line, ev, &body);
-	if (!spec)
-		return MPX_PARSE_NONE;
-	if (parse_body(body, spec->fields, ev))
-		return MPX_PARSE_PARTIAL;
-	return MPX_PARSE_OK;
+	if (!event || strcmp(event->system, "mpx"))
+		return -1;
+	ev->name = event->name;
+	ev->cpu = rec->cpu;
+	ev->task_pid = tep_data_pid(d->tep, rec);
+	/* As ftrace: microseconds, rounded. */
+	us = (rec->ts + 500) / 1000;
+	if (d->time_in_ns)
+		snprintf(ev->time, sizeof(ev->time), "%llu.%06llu",
+			 us / 1000000, us % 1000000);
+	else
+		snprintf(ev->time, sizeof(ev->time), "%llu", rec->ts);
+	ev->nr = 0;
+	ev->used = 0;
+	if (event->flags & TEP_EVENT_FL_FAILED ||
+	    decode_printk(event, rec, ev)) {
+		ev->nr = 0;
+		ev->used = 0;
+		decode_fields(event, rec, ev);
+	}
+	/*
+	 * The task's name as ftrace's header has it (saved_cmdlines), unless
+	 * the event recorded it itself: more exact, and whole even when it
+	 * holds a newline.
+	 */
+	tid = mpx_event_field(ev, "tid");
+	comm = mpx_event_field(ev, "comm");
+	if (tid && comm && tid->kind == MPX_F_INT && tid->i == ev->task_pid &&
+	    comm->kind == MPX_F_STR)
+		ev->task = comm->s;
+	else
+		ev->task = task_comm(d, ev->task_pid);
+	return 0;
+}
+
+static bool raw_clock(const char *clock)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(raw_clocks); i++)
+		if (!strcmp(clock, raw_clocks[i]))
+			return true;
+	return false;
+}
+
+/**
+ * mpx_decoder_init() - read what decoding the mpx events needs
+ * @d: the decoder
+ * @root: the tracefs mount; libtracefs must use it (tracefs_set_tracing_dir())
+ * @instance: whose records these are, for their page header and trace
+ *	clock (NULL: the top instance)
+ *
+ * The page header and the formats of the events of system mpx. Not
+ * tracefs_local_events_system(): that parses /proc/kallsyms as well, which
+ * takes seconds in the test VMs.
+ *
+ * Return: 0, or -1 with errno set.
+ */
+int mpx_decoder_init(struct mpx_decoder *d, const char *root,
+		     struct tracefs_instance *instance)
+{
+	char **events = NULL, *buf, *clock;
+	int len, i, err = EINVAL;
+
+	memset(d, 0, sizeof(*d));
+	errno = 0;
+	d->tep = tep_alloc();
+	if (!d->tep)
+		return -1;
+	/*
+	 * The instance's: its sub-buffer size (buffer_subbuf_size_kb, 6.8)
+	 * may not be the top one's.
+	 */
+	buf = tracefs_instance_file_read(instance, "events/header_page", &len);
+	if (!buf && instance)
+		buf = tracefs_instance_file_read(NULL, "events/header_page",
+						 &len);
+	if (!buf || tep_parse_header_page(d->tep, buf, len, sizeof(long)))
+		goto fail;
+	tep_set_long_size(d->tep, tep_get_header_page_size(d->tep));
+	events = tracefs_system_events(root, "mpx");
+	if (!events)
+		goto fail;
+	for (i = 0; events[i]; i++) {
+		free(buf);
+		buf = tracefs_event_file_read(NULL, "mpx", events[i], "format",
+					      &len);
+		if (!buf)
+			goto fail;
+		/* A print fmt it cannot parse leaves the event FL_FAILED. */
+		tep_parse_event(d->tep, buf, len, "mpx");
+		if (!tep_find_event_by_name(d->tep, "mpx", events[i]))
+			goto fail;
+	}
+	clock = tracefs_get_clock(instance);
+	d->time_in_ns = !clock || !raw_clock(clock);
+	free(clock);
+	free(buf);
+	tracefs_list_free(events);
+	return 0;
+fail:
+	if (errno)
+		err = errno;
+	free(buf);
+	tracefs_list_free(events);
+	tep_free(d->tep);
+	d->tep = NULL;
+	errno = err;
+	return -1;
+}
+
+void mpx_decoder_free(struct mpx_decoder *d)
+{
+	tep_free(d->tep);
+	d->tep = NULL;
 }
 
 /* The field @name of @ev, or NULL. */
@@ -439,20 +716,17 @@ static void print_json(FILE *out, const struct mpx_event *ev)
 	const struct mpx_field *f;
 	int i;
 
-	fprintf(out, "{\"event\":\"%s\",\"time\":%s", ev->name, ev->time);
-	if (ev->cpu >= 0)
-		fprintf(out, ",\"cpu\":%d", ev->cpu);
-	if (ev->task) {
-		fputs(",\"task_comm\":", out);
-		print_json_string(out, ev->task);
-		fprintf(out, ",\"task_pid\":%ld", ev->task_pid);
-	}
+	fprintf(out, "{\"event\":\"%s\",\"time\":%s,\"cpu\":%d", ev->name,
+		ev->time, ev->cpu);
+	fputs(",\"task_comm\":", out);
+	print_json_string(out, ev->task);
+	fprintf(out, ",\"task_pid\":%ld", ev->task_pid);
 	for (i = 0; i < ev->nr; i++) {
 		f = &ev->f[i];
 		fprintf(out, ",\"%s\":", f->name);
 		if (f->kind == MPX_F_INT)
 			fprintf(out, "%lld", f->i);
-		else if (f->kind == MPX_F_STR || f->kind == MPX_F_WORD)
+		else if (f->kind == MPX_F_STR)
 			print_json_string(out, f->s);
 		else
 			fprintf(out, "%llu", f->u);
@@ -468,11 +742,10 @@ static void print_text(FILE *out, const struct mpx_event *ev)
 	fprintf(out, "%14s %-13s", ev->time, ev->name);
 	for (i = 0; i < ev->nr; i++) {
 		f = &ev->f[i];
-		if (f->kind == MPX_F_WORD) {
-			fprintf(out, " %s", f->s);
-			continue;
-		}
-		fprintf(out, " %s=", f->name);
+		fputc(' ', out);
+		if (!f->bare)
+			fprintf(out, "%s=", f->name);
+		fputs(f->prefix, out);
 		switch (f->kind) {
 		case MPX_F_INT:
 			fprintf(out, "%lld", f->i);
@@ -481,14 +754,12 @@ static void print_text(FILE *out, const struct mpx_event *ev)
 			fprintf(out, "%llu", f->u);
 			break;
 		case MPX_F_HEX:
-			fprintf(out, "0x%llx", f->u);
-			break;
-		case MPX_F_NSEC:
-			fprintf(out, "%lluns", f->u);
+			fprintf(out, "%llx", f->u);
 			break;
 		default:
 			print_text_string(out, f->s);
 		}
+		fputs(f->unit, out);
 	}
 	fputc('\n', out);
 }

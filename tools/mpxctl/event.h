@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mpxctl: one line of an mpx tracepoint, as tracefs prints it, parsed
- * into a struct mpx_event and printed as text or JSON (event.c). watch.c
- * reads the lines from trace_pipe, demo.c from an instance's trace.
+ * mpxctl: one record of an mpx tracepoint, decoded with libtraceevent into
+ * a struct mpx_event and printed as text or JSON (event.c). The fields, their
+ * names and how each is printed come from the event's format file in
+ * tracefs, at run time. watch.c reads the records from the per-CPU
+ * trace_pipe_raw files of its instance, demo.c with
+ * tracefs_iterate_raw_events().
  */
 #ifndef MPXCTL_EVENT_H
 #define MPXCTL_EVENT_H
@@ -10,43 +13,66 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define MPX_EVENT_FIELDS	12
+#include <event-parse.h>
+
+struct tracefs_instance;
+
+#define MPX_EVENT_FIELDS	16
 
 enum mpx_field_kind {
 	MPX_F_INT,	/* signed decimal */
 	MPX_F_UINT,	/* unsigned decimal */
-	MPX_F_HEX,	/* unsigned, printed 0x... by the kernel */
-	MPX_F_NSEC,	/* unsigned, nanoseconds ("...ns") */
+	MPX_F_HEX,	/* unsigned, hexadecimal in text */
 	MPX_F_STR,	/* string: comm, op, source, error, access, path */
-	MPX_F_WORD,	/* bare word without name= (mpx_key's action) */
 };
 
 struct mpx_field {
 	const char *name;
 	enum mpx_field_kind kind;
+	bool bare;		/* text: the value alone, without name= */
+	const char *prefix;	/* text: before the value ("0x"), or "" */
+	const char *unit;	/* text: after the value ("ns"), or "" */
 	long long i;		/* MPX_F_INT */
-	unsigned long long u;	/* MPX_F_UINT, MPX_F_HEX, MPX_F_NSEC */
-	const char *s;		/* MPX_F_STR, MPX_F_WORD */
+	unsigned long long u;	/* MPX_F_UINT, MPX_F_HEX */
+	const char *s;		/* MPX_F_STR */
 };
 
-/* One event; the strings point into the parsed line. */
+/* One event; its strings point into the tep handle, the record or strs. */
 struct mpx_event {
 	const char *name;	/* "mpx_enter", "mpx_exit", ... */
-	const char *time;	/* seconds, as ftrace printed them */
-	int cpu;		/* -1 when the header had none */
-	const char *task;	/* the header's comm, or NULL */
-	long task_pid;		/* the header's pid (a thread id), or -1 */
+	char time[32];		/* seconds, as ftrace prints them */
+	int cpu;
+	const char *task;	/* the task that hit the tracepoint */
+	long task_pid;		/* its pid (a thread id) */
 	int nr;
 	struct mpx_field f[MPX_EVENT_FIELDS];
+	size_t used;		/* bytes of strs in use */
+	char strs[512];
 };
 
-enum mpx_parse {
-	MPX_PARSE_OK,		/* an mpx event */
-	MPX_PARSE_NONE,		/* not an mpx event line */
-	MPX_PARSE_PARTIAL,	/* an mpx event whose fields do not parse */
+/* The mpx events of a tracefs mount, and what decoding them needs. */
+struct mpx_decoder {
+	struct tep_handle *tep;
+	bool time_in_ns;	/* the trace clock counts nanoseconds */
+	/*
+	 * Task names are read from saved_cmdlines once while this is set;
+	 * clear it to read them again (watch does for each batch of events).
+	 */
+	bool cmdlines_fresh;
 };
 
-enum mpx_parse mpx_event_parse(char *line, struct mpx_event *ev);
+/*
+ * Read the formats of the mpx events from the tracefs mount @root, and
+ * the page header and trace clock of @instance's ring buffer (NULL: the
+ * top one); 0, or -1 with errno set.
+ */
+int mpx_decoder_init(struct mpx_decoder *d, const char *root,
+		     struct tracefs_instance *instance);
+void mpx_decoder_free(struct mpx_decoder *d);
+
+/* Decode @rec; 0, or -1 when it is no event of the mpx system. */
+int mpx_event_decode(struct mpx_decoder *d, struct tep_record *rec,
+		     struct mpx_event *ev);
 const struct mpx_field *mpx_event_field(const struct mpx_event *ev,
 					const char *name);
 int mpx_event_print(FILE *out, const struct mpx_event *ev, bool json);
