@@ -626,8 +626,8 @@ static int raw_layout_read(const struct mpx_instance *in, const char *event,
 			   struct raw_layout *l)
 {
 	char path[PATH_MAX + 64];
-	char *text, *p, *eol;
-	int off, size, i;
+	char *text, *p, *eol, *common;
+	int off, size, i, first = RAW_MAX_ENTRY;
 
 	memset(l, 0, sizeof(*l));
 	snprintf(path, sizeof(path), "%s/events/mpx/%s/id", in->path, event);
@@ -645,10 +645,19 @@ static int raw_layout_read(const struct mpx_instance *in, const char *event,
 		eol = strchrnul(p, '\n');
 		off = format_number(p, "offset:", eol);
 		size = format_number(p, "size:", eol);
+		common = strstr(p, " common_");
+		if (off >= 0 && !(common && common < eol) && off < first)
+			first = off;
 		for (i = off; off >= 0 && i < off + size && i < RAW_MAX_ENTRY; i++)
 			l->covered[i] = true;
 	}
 	free(text);
+	/*
+	 * The trace core's header (the common_* fields; PREEMPT_RT adds
+	 * fields and a hole to it) is not ours: check from our first field.
+	 */
+	for (i = 0; i < first && i < RAW_MAX_ENTRY; i++)
+		l->covered[i] = true;
 	return 0;
 }
 
