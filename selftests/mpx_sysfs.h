@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mpx_sysfs.h - the module's files for the selftests: debugfs mpx/state
- * (module-wide counters, one "name value" a line, "keys" and "mms"
- * first). Writable files (module parameters, tracefs switches) are
+ * mpx_sysfs.h - the module's files for the selftests and the bench:
+ * debugfs mpx/state (module-wide counters, one "name value" a line, "keys"
+ * and "mms" first). Writable files (module parameters, tracefs switches) are
  * written with mpx_write_str() of libmpx's mpx_tracefs.h.
  */
 #ifndef MPX_SYSFS_H

@@ -44,11 +44,11 @@
 #include <unistd.h>
 
 #include "libmpx.h"
+#include "mpx_sysfs.h"
 #include "mpx_tracefs.h"
 
 #define EVENTS	"/sys/kernel/tracing/events/mpx/"
 #define REMOTE	"/sys/module/mpx/parameters/remote"
-#define STATE	"/sys/kernel/debug/mpx/state"
 #define ROUNDS	9
 #define CALLS	20000
 #define CYCLES	(CALLS / 8)	/* life cycles and pkey rounds are longer */
@@ -207,21 +207,6 @@ static double round_ns(int c)
 	return (now_ns() - t0) / CALLS;
 }
 
-/* debugfs mpx/state's fpu_live: XSAVEs and XRSTORs so far; -1 if unknown. */
-static long fpu_live(void)
-{
-	FILE *f = fopen(STATE, "r");
-	char line[128];
-	long n = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "fpu_live %ld", &n) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* Calls one round of configuration @c makes. */
 static long round_calls(int c)
 {
@@ -300,9 +285,9 @@ int main(void)
 				printf("not ok 1 bench: tracefs\n");
 				return 1;
 			}
-			before = fpu_live();
+			before = state_value("fpu_live");
 			t[c][r] = round_ns(c);
-			after = fpu_live();
+			after = state_value("fpu_live");
 			if (before >= 0 && after >= before) {
 				xs[c] += after - before;
 				calls[c] += round_calls(c);
@@ -345,7 +330,8 @@ int main(void)
 		       (double)xs[CHECK_IDLE] / calls[CHECK_IDLE],
 		       (double)xs[LIFE] / calls[LIFE]);
 	else
-		printf("# XSAVE+XRSTOR per call: n/a (%s unreadable)\n", STATE);
+		printf("# XSAVE+XRSTOR per call: n/a (%s unreadable)\n",
+		       STATE_FILE);
 	printf("ok 1 bench\n");
 	return 0;
 }
