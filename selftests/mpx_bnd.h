@@ -17,6 +17,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 
@@ -179,5 +180,27 @@ static inline bool hw_mode(void)
 
 	return !mpx_info(&info) && info.mode == MPX_MODE_HW;
 }
+
+/* The VM harness says the guest CPU model has MPX (MPX_EXPECT_HW=1). */
+static inline bool expect_hw(void)
+{
+	const char *e = getenv("MPX_EXPECT_HW");
+
+	return e && !strcmp(e, "1");
+}
+
+/*
+ * (kselftest harness) A hardware-mode test skips in software mode, except
+ * under the VM harness on a CPU model with MPX (MPX_EXPECT_HW=1): there a
+ * module that fell back to software mode must fail, not turn the test
+ * into a skip.
+ */
+#define REQUIRE_HW() do {						\
+	if (!hw_mode()) {						\
+		ASSERT_FALSE(expect_hw())				\
+			TH_LOG("MPX_EXPECT_HW=1, but the module is in software mode"); \
+		SKIP(return, "software mode: the CPU has no usable MPX"); \
+	}								\
+} while (0)
 
 #endif /* MPX_BND_H */

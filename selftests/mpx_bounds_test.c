@@ -28,11 +28,6 @@
 
 #define FPU_MEMORY	"/sys/module/mpx/parameters/fpu_memory"
 
-#define REQUIRE_HW() do {						\
-	if (!hw_mode())							\
-		SKIP(return, "software mode: the CPU has no usable MPX"); \
-} while (0)
-
 static char *map_pages(int n)
 {
 	char *p = mmap(NULL, n * getpagesize(), PROT_READ | PROT_WRITE,

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -33,6 +34,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "libmpx.h"
@@ -816,8 +818,7 @@ TEST_F(ev, violation_from_br)
 	char line[256];
 	char *buf;
 
-	if (!hw_mode())
-		SKIP(return, "software mode: the CPU has no usable MPX, no #BR");
+	REQUIRE_HW();
 	buf = map_pages(1);
 	ASSERT_NE(NULL, buf);
 	lo = (unsigned long)buf;
@@ -941,22 +942,94 @@ TEST_F(ev, probes_param_forbids_arming)
 	munmap(buf, getpagesize());
 }
 
-TEST(kretprobe_nmissed_reported)
-{
-	char *state = read_all(STATE_FILE), *p, *end;
-	size_t digits;
+/*
+ * kretprobe_nmissed: calls the return probe could not follow because
+ * MPX_KRETPROBE_MAXACTIVE (mpx_probe.c) of them were already inside
+ * mpx_syscall(). NMISS_THREADS callers park inside it at once: each GETs
+ * into one page registered with userfaultfd, so each one's copy_to_user()
+ * waits in the fault until the page is released, and the ones past the
+ * limit must be counted as missed.
+ */
+#define KRETPROBE_MAXACTIVE	256
+#define NMISS_THREADS		(KRETPROBE_MAXACTIVE + 40)
+#define NMISS_STACK		(64 * 1024)
 
-	ASSERT_NE(NULL, state) TH_LOG("%s: %m", STATE_FILE);
-	p = strstr(state, "\nkretprobe_nmissed ");
-	ASSERT_NE(NULL, p) TH_LOG("no kretprobe_nmissed in:\n%s", state);
-	p += strlen("\nkretprobe_nmissed ");
-	end = strchr(p, '\n');
-	ASSERT_NE(NULL, end);
-	digits = strspn(p, "0123456789");
-	EXPECT_LT(0, digits);
-	EXPECT_EQ(end - p, digits) TH_LOG("not a number: %.*s",
-					  (int)(end - p), p);
-	free(state);
+struct parked {
+	unsigned int key;
+	struct mpx_key_info *out;	/* in the userfaultfd page */
+	int ret;
+};
+
+static void *park_get(void *arg)
+{
+	struct parked *p = arg;
+
+	p->ret = mpx(p->out, sizeof(*p->out), p->key, MPX_OP_GET);
+	return NULL;
+}
+
+TEST_F(ev, kretprobe_nmissed_reported)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	static struct parked p[NMISS_THREADS];
+	pthread_t t[NMISS_THREADS];
+	long page = getpagesize(), before, missed;
+	struct pollfd pfd = { .events = POLLIN };
+	struct uffd_msg msg;
+	pthread_attr_t attr;
+	int i, key, uffd, faults = 0;
+	char *buf, *out;
+
+	buf = map_pages(1);
+	out = map_pages(1);
+	ASSERT_TRUE(buf && out);
+	key = mpx(buf, page, 0, MPX_OP_CREATE);
+	ASSERT_LT(0, key);
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api)) TH_LOG("UFFDIO_API: %m");
+	reg.range.start = (unsigned long)out;
+	reg.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg))
+		TH_LOG("UFFDIO_REGISTER: %m");
+
+	ASSERT_EQ(0, inst_enable(&self->a, "mpx_exit", true));
+	ASSERT_EQ(1, probes_armed());
+	/* One call that returns: nothing missed with one caller inside. */
+	before = state_value("kretprobe_nmissed");
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_GET));
+	EXPECT_EQ(before, state_value("kretprobe_nmissed"));
+
+	ASSERT_EQ(0, pthread_attr_init(&attr));
+	ASSERT_EQ(0, pthread_attr_setstacksize(&attr, NMISS_STACK));
+	for (i = 0; i < NMISS_THREADS; i++) {
+		p[i].key = key;
+		p[i].out = (struct mpx_key_info *)out;
+		ASSERT_EQ(0, pthread_create(&t[i], &attr, park_get, &p[i]));
+	}
+	/* Every caller is parked once the page has one fault for each. */
+	pfd.fd = uffd;
+	while (faults < NMISS_THREADS && poll(&pfd, 1, WAIT_MS) > 0)
+		while (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+			faults += msg.event == UFFD_EVENT_PAGEFAULT;
+	missed = state_value("kretprobe_nmissed") - before;
+	/* Closing the userfaultfd lets every fault through. */
+	close(uffd);
+	for (i = 0; i < NMISS_THREADS; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ(0, p[i].ret);
+	}
+	pthread_attr_destroy(&attr);
+	ASSERT_EQ(NMISS_THREADS, faults) TH_LOG("only %d callers parked", faults);
+	EXPECT_EQ(NMISS_THREADS - KRETPROBE_MAXACTIVE, missed)
+		TH_LOG("%d callers inside at once, at most %d followed: %ld missed",
+		       NMISS_THREADS, KRETPROBE_MAXACTIVE, missed);
+	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_FREE));
+	munmap(buf, page);
+	munmap(out, page);
 }
 
 /* ---- mpxctl watch ---- */

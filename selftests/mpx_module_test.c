@@ -88,8 +88,7 @@ TEST(unload_with_live_registers)
 
 	if (!getenv("MPX_KO"))
 		SKIP(return, "MPX_KO not set: not run by the VM harness");
-	if (!hw_mode())
-		SKIP(return, "software mode: the CPU has no usable MPX");
+	REQUIRE_HW();
 	p = mmap(NULL, page, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);

@@ -186,8 +186,47 @@ tally() {
 		failed=$((failed + BASH_REMATCH[2]))
 		skipped=$((skipped + BASH_REMATCH[3]))
 		cell["$1 tests $2"]=$summary
+		skips "$1" "$2" "${BASH_REMATCH[3]}" "$out"
 	else
 		count "$1 tests $2" 0 "the VM run printed no summary"
+	fi
+}
+
+# skips VER CPU N OUT: note a run's skips, N in all and how many of them
+# are hardware-mode tests in software mode, for judge_skips.
+declare -A nskip nswskip
+skips() {
+	nskip["$1 $2"]=$3
+	nswskip["$1 $2"]=$(grep -E '^# ok [0-9]+ .*# SKIP' <<<"$4" |
+		grep -c '# SKIP software mode: ')
+}
+
+# judge_skips VER: each CPU model's expected skips. Where the guest CPU
+# has MPX, no test may skip for software mode (a module that fell back to
+# it must not pass as skipped hardware tests; MPX_EXPECT_HW also makes
+# them fail); without MPX, exactly the same tests skip plus those of
+# hardware mode.
+judge_skips() {
+	local v=$1 cpu hw="" sw=""
+
+	for cpu in "${cpus[@]}"; do
+		[ -n "${nskip[$v $cpu]:-}" ] || continue
+		if [[ $cpu == *-mpx* ]]; then sw=$cpu; else hw=$cpu; fi
+	done
+	if [ -n "$hw" ]; then
+		if [ "${nswskip[$v $hw]}" -eq 0 ]; then
+			count "$v skips $hw" 1 "none for software mode"
+		else
+			count "$v skips $hw" 0 "${nswskip[$v $hw]} skipped for software mode though the CPU has MPX"
+		fi
+	fi
+	[ -n "$hw" ] && [ -n "$sw" ] || return 0
+	local other=$((${nskip[$v $sw]} - ${nswskip[$v $sw]}))
+
+	if [ "$other" -eq "${nskip[$v $hw]}" ]; then
+		count "$v skips $sw" 1 "${nskip[$v $hw]} as under $hw, and ${nswskip[$v $sw]} of hardware mode"
+	else
+		count "$v skips $sw" 0 "${nskip[$v $sw]} skipped, ${nswskip[$v $sw]} for software mode; under $hw ${nskip[$v $hw]}"
 	fi
 }
 
@@ -224,6 +263,9 @@ done
 wait
 for ((i = 0; i < ${#runs[@]}; i += 2)); do
 	tally "${runs[i]}" "${runs[i + 1]}"
+done
+for v in "${kernels[@]}"; do
+	[ -n "$(foreign_arch "$v")" ] || judge_skips "$v"
 done
 
 echo "#"
