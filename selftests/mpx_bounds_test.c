@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -120,6 +121,116 @@ TEST_F(bnd, violation_is_sigsegv_bnderr)
 	bndcu(0, hi);
 	EXPECT_EQ(0, trap_count);
 	EXPECT_EQ(before + 2, state_value("br_signals"));
+}
+
+/*
+ * The signal of a #BR is sent from process context, interrupts on: from
+ * the die notifier (interrupts hard-disabled) it would take siglock, a
+ * sleeping lock on PREEMPT_RT. A kprobe event on do_send_sig_info(), the
+ * sender behind send_sig_info(), records each SIGSEGV with the trace
+ * core's irqs-off flag ('d' or 'D' in the latency column of the trace).
+ */
+#define SIG_GROUP	"mpx_bounds_test"
+#define SIG_PROBE	"p:" SIG_GROUP "/sigsend do_send_sig_info sig=$arg1:s32"
+#define SIG_EVENT	"events/" SIG_GROUP "/sigsend"
+
+/* Append one line to tracefs's kprobe_events (O_TRUNC would clear it). */
+static int kprobe_events_add(const char *root, const char *line)
+{
+	char path[128];
+	ssize_t n = strlen(line);
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", root);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, line, n) == n ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Of the trace @text, the SIGSEGVs sent by @pid: how many, and in
+ * *@irqs_off how many of them with interrupts off.
+ */
+static int sigsegv_sends(char *text, pid_t pid, int *irqs_off)
+{
+	char *line, *save, *br, *dash;
+	int n = 0;
+
+	*irqs_off = 0;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || !strstr(line, " sig=11"))
+			continue;
+		/* "  COMM-PID  [CPU] FLAGS  TIME: sigsend: (...) sig=11" */
+		br = strstr(line, " [");
+		if (!br)
+			continue;
+		*br = '\0';
+		dash = strrchr(line, '-');
+		if (!dash || atoi(dash + 1) != pid)
+			continue;
+		br = strchr(br + 1, ']');
+		if (!br)
+			continue;
+		n++;
+		br += strspn(br + 1, " ") + 1;
+		*irqs_off += *br == 'd' || *br == 'D';
+	}
+	return n;
+}
+
+TEST_F(bnd, br_signal_sent_with_interrupts_on)
+{
+	unsigned long lo = (unsigned long)self->buf;
+	unsigned long hi = lo + self->len - 1;
+	struct mpx_instance in = { };
+	const char *root = mpx_tracefs_root();
+	char path[sizeof(in.path) + 16], *text = NULL, *copy;
+	int sends, irqs_off, c;
+	size_t size = 0;
+	FILE *f, *out;
+
+	REQUIRE_HW();
+	ASSERT_NE(NULL, root) TH_LOG("tracefs is not mounted");
+	snprintf(path, sizeof(path), "%s/kprobe_events", root);
+	if (access(path, W_OK))
+		SKIP(return, "no kprobe events: %s", strerror(errno));
+	kprobe_events_add(root, "-:" SIG_GROUP "/sigsend");	/* a stale one */
+	ASSERT_EQ(0, kprobe_events_add(root, SIG_PROBE))
+		TH_LOG("kprobe on do_send_sig_info: %s", strerror(errno));
+	ASSERT_EQ(0, mpx_instance_make(&in, root, "mpx_bounds_sig"))
+		TH_LOG("instance: %s", strerror(errno));
+	ASSERT_EQ(0, mpx_instance_write(&in, "options/irq-info", "1"));
+	ASSERT_EQ(0, mpx_instance_write(&in, SIG_EVENT "/enable", "1"));
+
+	bndcu(0, hi + 1);
+	EXPECT_BNDERR(hi + 1, lo, hi);
+
+	EXPECT_EQ(0, mpx_instance_write(&in, SIG_EVENT "/enable", "0"));
+	snprintf(path, sizeof(path), "%s/trace", in.path);
+	f = fopen(path, "r");
+	out = open_memstream(&text, &size);
+	ASSERT_TRUE(f && out) TH_LOG("%s: %s", path, strerror(errno));
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, out);
+	fclose(f);
+	fclose(out);
+	mpx_instance_remove(&in);
+	kprobe_events_add(root, "-:" SIG_GROUP "/sigsend");
+
+	copy = strdup(text);
+	ASSERT_NE(NULL, copy);
+	sends = sigsegv_sends(copy, getpid(), &irqs_off);
+	EXPECT_LE(1, sends) TH_LOG("no SIGSEGV sent by pid %d in:\n%s",
+				   getpid(), text);
+	EXPECT_EQ(0, irqs_off)
+		TH_LOG("%d of %d SIGSEGVs sent with interrupts off:\n%s",
+		       irqs_off, sends, text);
+	free(copy);
+	free(text);
 }
 
 TEST_F(bnd, decodes_operand_forms)
