@@ -189,6 +189,21 @@ perf_names()
 		! grep -E 'op=0x|source=0x' /tmp/script.txt
 }
 
+# perf trace prints tracepoint arguments with its syscall beautifiers by
+# default; --libtraceevent_print makes it use the event's print format, as
+# perf script does.
+perf_trace_names()
+{
+	perf trace --no-syscalls --libtraceevent_print -e 'mpx:*' \
+		-o /tmp/ptrace.txt -- "$prog" >/dev/null || return 1
+	grep -E 'mpx_key|mpx_violation|mpx_exit.*CHECK' /tmp/ptrace.txt
+	grep -q 'mpx:mpx_enter.*op=CREATE' /tmp/ptrace.txt &&
+		grep -q 'mpx:mpx_key.*created' /tmp/ptrace.txt &&
+		grep -q 'mpx:mpx_violation.*source=CHECK' /tmp/ptrace.txt &&
+		grep -q 'mpx:mpx_exit.*op=CHECK.*ret=-34 ERANGE' /tmp/ptrace.txt &&
+		! grep -E 'op=0x|source=0x' /tmp/ptrace.txt
+}
+
 # bpftrace reads the raw fields: count the calls by op number.
 bpftrace_counts()
 {
@@ -245,6 +260,7 @@ check "mpxctl demo" demo
 if [ -x "$prog" ]; then
 	check "trace-cmd report: op=CREATE, created, source=CHECK, ERANGE" trace_cmd_names
 	check "perf script: op=CREATE, created, source=CHECK, ERANGE" perf_names
+	check "perf trace --libtraceevent_print: op=CREATE, created, source=CHECK, ERANGE" perf_trace_names
 	check "bpftrace: calls counted by op" bpftrace_counts
 else
 	for c in trace-cmd perf bpftrace; do
