@@ -88,35 +88,6 @@ FIXTURE_SETUP(memcg)
 	memset(self->sh, 0, sizeof(*self->sh));
 }
 
-static int load(const char *params)
-{
-	int fd = open(getenv("MPX_KO"), O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	close(fd);
-	return ret;
-}
-
-/*
- * Unload the module (if loaded) and load it with @params. A descriptor
- * a child of an earlier test closed may not be released yet: retry.
- */
-static int reload(const char *params)
-{
-	int i;
-
-	for (i = 0; syscall(SYS_delete_module, "mpx", O_NONBLOCK); i++) {
-		if (errno == ENOENT)
-			break;
-		if (errno != EWOULDBLOCK || i == 100)
-			return -1;
-		usleep(100000);
-	}
-	return load(params);
-}
-
 FIXTURE_TEARDOWN(memcg)
 {
 	long keys = -1;
@@ -135,7 +106,7 @@ FIXTURE_TEARDOWN(memcg)
 	if (self->mounted && umount(CG_ROOT))
 		TH_LOG("umount " CG_ROOT ": %m");
 	if (self->reloaded) {
-		EXPECT_EQ(0, reload("")) TH_LOG("reload with defaults: %m");
+		EXPECT_EQ(0, mpx_module_reload("")) TH_LOG("reload with defaults: %m");
 		EXPECT_EQ(0, state_value("keys"));
 	}
 	munmap(self->sh, sizeof(*self->sh));
@@ -234,7 +205,7 @@ static int reload_max_keys(void)
 	char params[32];
 
 	snprintf(params, sizeof(params), "max_keys=%d", MEMCG_MAX_KEYS);
-	return reload(params);
+	return mpx_module_reload(params);
 }
 
 /*

@@ -9,9 +9,12 @@
 #define MPX_SYSFS_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "mpx_tracefs.h"
 
@@ -84,6 +87,47 @@ static inline long mpx_loops(long n)
 	if (div < 1)
 		div = 1;
 	return n / div > 0 ? n / div : 1;
+}
+
+/*
+ * Load the module file named by MPX_KO (the VM harness sets it) with
+ * @params ("" for the defaults): finit_module's result, -1 with errno
+ * ENOENT when MPX_KO is not set.
+ */
+static inline int mpx_module_load(const char *params)
+{
+	const char *ko = getenv("MPX_KO");
+	int fd, ret;
+
+	if (!ko) {
+		errno = ENOENT;
+		return -1;
+	}
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Unload the module (if loaded) and load MPX_KO with @params. A
+ * descriptor an exited child held may not be released yet: retry for
+ * about 10 s while the module is busy.
+ */
+static inline int mpx_module_reload(const char *params)
+{
+	int i;
+
+	for (i = 0; syscall(SYS_delete_module, "mpx", O_NONBLOCK); i++) {
+		if (errno == ENOENT)
+			break;
+		if (errno != EWOULDBLOCK || i == 100)
+			return -1;
+		usleep(100000);
+	}
+	return mpx_module_load(params);
 }
 
 #endif /* MPX_SYSFS_H */
