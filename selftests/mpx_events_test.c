@@ -952,7 +952,7 @@ TEST_F(ev, probes_param_forbids_arming)
  */
 #define KRETPROBE_MAXACTIVE	256
 #define NMISS_THREADS		(KRETPROBE_MAXACTIVE + 40)
-#define NMISS_STACK		(64 * 1024)
+#define NMISS_STACK		(256 * 1024)	/* >= PTHREAD_STACK_MIN on arm64 */
 
 struct parked {
 	unsigned int key;
