@@ -115,6 +115,109 @@ deb_fetch_guest()
 	done
 }
 
+# The modules a VM loads before the suites: fuse.ko (mpx_stall_test's
+# FUSE server) where the kernel's config (in its headers tree) builds it
+# as a module. vm_modules_wanted KDIR prints their tree paths, none when
+# the kernel builds FUSE in (6.12, 7.x).
+vm_modules_wanted()
+{
+	grep -qx 'CONFIG_FUSE_FS=m' "$1/.config" && echo kernel/fs/fuse/fuse.ko
+	return 0
+}
+
+# take_modules ROOT DEST KDIR: those modules, found anywhere below ROOT (a
+# lib/modules/VER tree or an unpacked image package), into DEST,
+# decompressed: busybox's insmod may not read a .ko.xz or .ko.zst.
+take_modules()
+{
+	local root=$1 dest=$2 m f
+
+	for m in $(vm_modules_wanted "$3"); do
+		mkdir -p "$dest"
+		f=$(find "$root" \( -path "*/$m" -o -path "*/$m.[gxz]*" \) \
+			-print -quit)
+		[ -n "$f" ] || die "no $m in $root"
+		case $f in
+		*.xz) xz -dc "$f" ;;
+		*.zst) zstd -dcq "$f" ;;
+		*.gz) gzip -dc "$f" ;;
+		*) cat "$f" ;;
+		esac > "$dest/.${m##*/}" || die "cannot decompress $f"
+		mv "$dest/.${m##*/}" "$dest/${m##*/}"
+	done
+}
+
+# have_modules DIR KDIR: DIR holds every module of vm_modules_wanted.
+have_modules()
+{
+	local m
+
+	for m in $(vm_modules_wanted "$2"); do
+		[ -r "$1/${m##*/}" ] || return 1
+	done
+}
+
+# deb_modules VER: the directory holding the modules of vm_modules_wanted,
+# CACHE/kernels/VER/modules, or nothing when there are none. The installed
+# kernel's come from /lib/modules; deb_fetch keeps a fetched kernel's, and
+# a cache fetched before it did so gets them here, from the image package
+# downloaded again (once).
+deb_modules()
+{
+	local ver=$1 dir=$cache/kernels/$1/modules kdir
+
+	# Not yet for arm64: mpx_stall_test has not run there, and skips.
+	[ -z "$(foreign_arch "$ver")" ] || return 0
+	kdir=$(deb_kdir "$ver")
+	[ -n "$(vm_modules_wanted "$kdir")" ] || return 0
+	if ! have_modules "$dir" "$kdir"; then
+		cache_lock kernel -x
+		have_modules "$dir" "$kdir" || deb_fetch_modules "$ver" "$dir" "$kdir"
+	fi
+	echo "$dir"
+}
+
+deb_fetch_modules()
+{
+	local ver=$1 dir=$2 kdir=$3 tmp image version
+
+	if deb_installed "$ver"; then
+		take_modules "/lib/modules/$ver" "$dir" "$kdir"
+		return
+	fi
+	image=$(stamp_get "$ver" packages)
+	image=${image##* }
+	version=$(stamp_get "$ver" version)
+	if [ -z "$image" ] || [ -z "$version" ]; then
+		die "$ver: no image package in its .stamp: run kernel.sh fetch $ver"
+	fi
+	tmp=$(mktemp -d "$cache/kernels/.$ver.XXXXXX")
+	# shellcheck disable=SC2064 # expand now: $tmp is local
+	trap "rm -rf '$tmp'" EXIT
+	say "$ver: downloading $image ($version) for its modules"
+	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root \
+		"$image=$version" >&2)
+	deb_untar_modules "$tmp/${image}_"*.deb "$tmp/x" "$kdir"
+	take_modules "$tmp/x" "$dir" "$kdir"
+	rm -rf "$tmp"
+	trap - EXIT
+}
+
+# deb_untar_modules DEB DIR KDIR [MEMBER...]: the MEMBERs and the modules
+# of vm_modules_wanted (any compression) out of image package DEB into DIR.
+deb_untar_modules()
+{
+	local deb=$1 dir=$2 kdir=$3 m pats=()
+
+	shift 3
+	for m in $(vm_modules_wanted "$kdir"); do
+		pats+=("*/modules/*/$m*")
+	done
+	mkdir -p "$dir"
+	dpkg-deb --fsys-tarfile "$deb" |
+		tar -x -C "$dir" --wildcards "$@" "${pats[@]}"
+}
+
 deb_fetch()
 {
 	local ver=$1 dir=$cache/kernels/$1 hdr=linux-headers-$1
@@ -148,7 +251,9 @@ deb_fetch()
 	for f in "$tmp"/linux-headers-*.deb "$tmp"/linux-kbuild-*.deb; do
 		dpkg-deb -x "$f" "$sys"
 	done
-	dpkg-deb --fsys-tarfile "$tmp/${image}_"*.deb | tar -x -C "$sys" ./boot
+	deb_untar_modules "$tmp/${image}_"*.deb "$tmp/img" "$sys/usr/src/$hdr" ./boot
+	mv "$tmp/img/boot" "$sys/boot"
+	take_modules "$tmp/img" "$sys/modules" "$sys/usr/src/$hdr"
 	if [ -n "$(tree_cross "$sys/usr/src/$hdr")" ]; then
 		deb_fetch_guest "$tmp" "$sys" "$image" "$(foreign_arch "$ver")"
 	fi

@@ -14,6 +14,10 @@
 #   kernel.sh [--cache DIR] guest VER       print the directory of a foreign
 #                                           architecture's guest busybox
 #                                           and modules (none for x86)
+#   kernel.sh [--cache DIR] modules VER     print the directory of the
+#                                           modules a VM loads before the
+#                                           suites (fuse.ko where FUSE is
+#                                           a module), nothing when none
 #   kernel.sh [--cache DIR] make VER ARG... fetch, then make -C KDIR ARG...
 #                                           with the toolchain VER needs
 #   kernel.sh [--cache DIR] update          refresh the sid chroot's index
@@ -154,6 +158,9 @@ update:0) sid_update ;;
 fetch:1) fetch "$1" ;;
 kdir:1|image:1) show "$cmd" "$1" ;;
 guest:1) [ "$(kind_of "$1")" != deb ] || show guest "$1" ;;
+# The debug kernel has no FUSE (debug.config), the 7.x kernels of sid
+# build it in.
+modules:1) [ "$(kind_of "$1")" != deb ] || show modules "$1" ;;
 make:[1-9]*) run_make "$@" ;;
 *) usage >&2; exit 2 ;;
 esac

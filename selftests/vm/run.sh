@@ -17,6 +17,8 @@
 # kselftest runner (runner.sh from linux-source-6.1, in CACHE/kselftest)
 # as the collection "mpx"; around them the payload prints "ok - insmod",
 # "ok - rmmod" and the kernel's taint flags. demo: the FILEs go to /bin.
+# Before the suites the payload loads the kernel's modules they need
+# (kernel.sh modules: fuse.ko where FUSE is not built in).
 # The programs in MPX_EXTRA_BIN (space-separated) go to /bin in both modes
 # (the suites' worker, mpxctl, announced to the tests as MPXCTL);
 # MPX_GUEST_ENV ("NAME=value ...") is exported to the tests.
@@ -88,6 +90,9 @@ kernel=$("$here/kernel.sh" --cache "$cache" image "$kver") ||
 # A kernel of another architecture (Debian's arm64 flavour) comes with its
 # guest's busybox and the virtio modules that give the payload its port.
 guest=$("$here/kernel.sh" --cache "$cache" guest "$kver")
+# The kernel's own modules the suites need (fuse.ko where FUSE is not
+# built in), loaded before them.
+modules=$("$here/kernel.sh" --cache "$cache" modules "$kver")
 case $(foreign_arch "$kver") in
 arm64) arch=aarch64 ;;
 *) arch=x86_64 ;;
@@ -102,7 +107,8 @@ runner=$cache/kselftest/kselftest/runner.sh
 
 rm -rf "$out"
 root=$out/root
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/mpx,ksft/kselftest,ksft/mpx}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/mpx/modules,ksft/kselftest,ksft/mpx}
+[ -z "$modules" ] || cp "$modules"/*.ko "$root/lib/mpx/modules/"
 if [ -n "$guest" ]; then
 	cp "$guest/busybox" "$root/bin/busybox"
 	mkdir -p "$root/lib/mpx/virtio"
@@ -128,6 +134,10 @@ test_payload()
 	done
 	cat <<EOP
 export MPX_KO=/lib/mpx/mpx.ko MPX_EXPECT_HW=$hw ${MPX_GUEST_ENV:-}
+for m in /lib/mpx/modules/*.ko; do
+	[ -e "\$m" ] || continue
+	insmod "\$m" || echo "# insmod \${m##*/} failed: the suites needing it skip"
+done
 [ -x /bin/mpxctl ] && export MPXCTL=/bin/mpxctl
 if insmod \$MPX_KO; then echo "ok - insmod mpx.ko"; else echo "not ok - insmod mpx.ko"; fi
 # The kernel's runner: one "# selftests: mpx: NAME" header per suite, its
