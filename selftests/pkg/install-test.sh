@@ -162,18 +162,25 @@ selftests()
 demo() { mpxctl demo; }
 
 # The events, read by Debian's own clients: names, not numbers.
+# names_in FILE: a client's output of the user program's events shows
+# op=CREATE, created, source=CHECK and ERANGE, and no raw op or source.
+names_in()
+{
+	grep -E 'mpx_key|mpx_violation|mpx_exit.*CHECK' "$1"
+	grep -q 'mpx_enter.*op=CREATE' "$1" &&
+		grep -q 'mpx_key.*created' "$1" &&
+		grep -q 'mpx_violation.*source=CHECK' "$1" &&
+		grep -q 'mpx_exit.*op=CHECK.*ret=-34 ERANGE' "$1" &&
+		! grep -E 'op=0x|source=0x' "$1"
+}
+
 trace_cmd_names()
 {
 	trace-cmd record -q -o /tmp/mpx.dat -e mpx "$prog" >/dev/null &&
 		trace-cmd report -i /tmp/mpx.dat >/tmp/report.txt || return 1
 	# Back to the host (debvm.sh's OUT/out), to read with other clients.
 	mkdir -p out && cp /tmp/mpx.dat out/
-	grep -E 'mpx_key|mpx_violation|mpx_exit.*CHECK' /tmp/report.txt
-	grep -q 'mpx_enter:.*op=CREATE' /tmp/report.txt &&
-		grep -q 'mpx_key:.*created' /tmp/report.txt &&
-		grep -q 'mpx_violation:.*source=CHECK' /tmp/report.txt &&
-		grep -q 'mpx_exit:.*op=CHECK.*ret=-34 ERANGE' /tmp/report.txt &&
-		! grep -E 'op=0x|source=0x' /tmp/report.txt
+	names_in /tmp/report.txt
 }
 
 perf_names()
@@ -181,12 +188,7 @@ perf_names()
 	perf record -q -o /tmp/perf.data -e 'mpx:*' "$prog" >/dev/null &&
 		perf script -i /tmp/perf.data >/tmp/script.txt 2>/dev/null ||
 		return 1
-	grep -E 'mpx_key|mpx_violation|mpx_exit.*CHECK' /tmp/script.txt
-	grep -q 'mpx:mpx_enter:.*op=CREATE' /tmp/script.txt &&
-		grep -q 'mpx:mpx_key:.*created' /tmp/script.txt &&
-		grep -q 'mpx:mpx_violation:.*source=CHECK' /tmp/script.txt &&
-		grep -q 'mpx:mpx_exit:.*op=CHECK.*ret=-34 ERANGE' /tmp/script.txt &&
-		! grep -E 'op=0x|source=0x' /tmp/script.txt
+	names_in /tmp/script.txt
 }
 
 # perf trace prints tracepoint arguments with its syscall beautifiers by
@@ -196,12 +198,7 @@ perf_trace_names()
 {
 	perf trace --no-syscalls --libtraceevent_print -e 'mpx:*' \
 		-o /tmp/ptrace.txt -- "$prog" >/dev/null || return 1
-	grep -E 'mpx_key|mpx_violation|mpx_exit.*CHECK' /tmp/ptrace.txt
-	grep -q 'mpx:mpx_enter.*op=CREATE' /tmp/ptrace.txt &&
-		grep -q 'mpx:mpx_key.*created' /tmp/ptrace.txt &&
-		grep -q 'mpx:mpx_violation.*source=CHECK' /tmp/ptrace.txt &&
-		grep -q 'mpx:mpx_exit.*op=CHECK.*ret=-34 ERANGE' /tmp/ptrace.txt &&
-		! grep -E 'op=0x|source=0x' /tmp/ptrace.txt
+	names_in /tmp/ptrace.txt
 }
 
 # bpftrace reads the raw fields: count the calls by op number.
