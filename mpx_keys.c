@@ -134,18 +134,26 @@ struct mpx_spans {
 
 /**
  * struct mpx_key - one key
- * @id: the key number (>= 1)
  * @addr: start of the guarded region
  * @len: its length
  * @enabled: enabled for the whole address space
+ * @id: the key number (>= 1)
  * @rcu: for kfree_rcu()
+ *
+ * Lockless readers (GET, CHECK) read @addr, @len and @enabled, also during
+ * the grace period after FREE or SET; @id is read only under mpx_mm.lock
+ * while the key is in the table, and @rcu written only once it has left
+ * it, so the two share their bytes: 32 bytes a key (kmalloc-32), not 40
+ * (kmalloc-64).
  */
 struct mpx_key {
-	u32 id;
 	unsigned long addr;
 	int len;
 	bool enabled;
-	struct rcu_head rcu;
+	union {
+		u32 id;
+		struct rcu_head rcu;
+	};
 };
 
 /**
