@@ -15,7 +15,8 @@
 #   make fuzz N=  the ioctl fuzzer alone, N calls (FUZZ_KVER, default RIG_KVER)
 #   make torture N=  the torture suite alone, N reload cycles
 #   make demo     boot the VM, load the module and show it working
-#   make bench    what a call costs, idle and traced, as ratios to getppid()
+#   make bench    what a call costs, idle and traced, as ratios to getppid(),
+#                 and a key's kernel memory, under each CPU model of CPUS
 #   make lint     checkpatch.pl --strict, kernel-doc, shellcheck, sparse and
 #                 the module's layering; ends with "N passed, N failed"
 #
@@ -96,8 +97,13 @@ torture: tools selftests
 demo: tools
 	$(call rig_run,$(RIG_KVER),,demo)
 
+# Both CPU models, one VM each: hardware mode, then software mode.
 bench: tools
-	$(call rig_run,$(RIG_KVER),,test tools/bench/mpx_bench)
+	$(KBUILD) $(RIG_KVER) modules >/dev/null
+	set -e; for cpu in $(CPUS); do \
+		$(RUN) --kver $(RIG_KVER) --cpu $$cpu \
+			--ko build/kbuild/$(RIG_KVER)/mpx.ko test tools/bench/mpx_bench; \
+	done
 
 lint:
 	selftests/lint/lint.sh --cache $(CACHE) --kver $(RIG_KVER)

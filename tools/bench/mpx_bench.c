@@ -22,6 +22,21 @@
  *   pvm, 1000 keys      the same, outside any region of a target that
  *                       holds 1,000 enabled keys
  *
+ *   GET, 65,536 keys    GET of one key by a process holding 65,536 keys
+ *                       (the module reloaded with max_keys=65536 when
+ *                       the VM harness gives its file in MPX_KO)
+ *   GET, 2 processes    two processes, one key each, GET at once; the
+ *                       time per call of both together
+ *   getppid, 2 proc.    the same with getppid(): 2-process GET scales
+ *                       like a plain system call when GET's throughput
+ *                       gain over one process matches getppid's
+ *
+ * Kernel memory per live key: the slab charged to a memory cgroup (cgroup
+ * v2 memory.stat, mounted on /sys/fs/cgroup if need be) while a process in
+ * it holds MEM_KEYS keys, created back to back (dense) or in the worst id
+ * pattern (one kept key per xarray leaf: keys are created and freed until
+ * the next id starts a leaf).
+ *
  * In hardware mode the time of an XSAVE or XRSTOR under TCG says little
  * about a real CPU, so the bench also counts them per call (debugfs
  * mpx/state fpu_live, read between rounds): GET, CHECK and a life cycle.
@@ -36,9 +51,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,23 +72,43 @@
 #define CYCLES	(CALLS / 8)	/* life cycles and pkey rounds are longer */
 #define PVM_LEN	4096
 #define NR_TARGET_KEYS	1000
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG_BENCH	CG_ROOT "/mpx_bench"
+#define CGROUP2_MAGIC	0x63677270
+#define XA_CHUNK	64	/* ids per xarray leaf */
+#define MEM_KEYS	1000	/* within the default max_keys */
+#define BIG_KEYS	65536
 
 enum {
 	GETPPID, INFO, GET_IDLE, GET_KEYEV, GET_ARMED, CHECK_IDLE,
-	LIFE, PKEY, PVM_OFF, PVM_ARMED, PVM_KEYS, NR_CONF
+	LIFE, PKEY, PVM_OFF, PVM_ARMED, PVM_KEYS, GET_BIG, GET_2P,
+	GETPPID_2P, NR_CONF
 };
 
 static const char *const conf_name[NR_CONF] = {
 	"getppid", "INFO ioctl", "GET, idle", "GET, key events",
 	"GET, probes armed", "CHECK, idle", "life cycle (per op)",
 	"pkey (per call)", "pvm, hooks off", "pvm, hooks armed",
-	"pvm, 1000 keys",
+	"pvm, 1000 keys", "GET, 65,536 keys", "GET, 2 processes",
+	"getppid, 2 proc.",
 };
 
 static char *buf, *pvm_buf, *pvm_local;
 static int key;
 static pid_t target_plain, target_keys;
-static int have_pkey, have_remote;
+static int have_pkey, have_remote, have_big;
+
+/*
+ * A process of its own that makes rounds of calls on command: it holds
+ * nr_keys keys and GETs the first; see worker_round().
+ */
+struct worker {
+	pid_t pid;
+	int cmd;	/* write: 'g' a round of GETs, 'p' of getppid() */
+	int res;	/* read: the round's ns per call, a double */
+};
+
+static struct worker big, pair[2];
 
 /* Hardware mode: keys are loaded into the four bound registers. */
 static int hw_mode(void)
@@ -135,6 +173,104 @@ static pid_t spawn_target(int nr_keys)
 	_exit(0);
 }
 
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void worker_loop(int cmd, int res, int nr_keys)
+{
+	int i, n, k = -1;
+	double t0, ns;
+	char c;
+
+	for (i = 0; i < nr_keys; i++) {
+		n = mpx(buf, 16, 0, MPX_OP_CREATE);
+		if (n < 0)
+			_exit(1);
+		if (k < 0)
+			k = n;
+	}
+	while (read(cmd, &c, 1) == 1) {
+		t0 = now_ns();
+		for (i = 0; i < CALLS; i++)
+			c == 'g' ? mpx(NULL, 0, k, MPX_OP_GET) : getppid();
+		ns = (now_ns() - t0) / CALLS;
+		if (write(res, &ns, sizeof(ns)) != sizeof(ns))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/* Start a worker holding @nr_keys keys; 0 once its keys are made, or -1. */
+static int worker_start(struct worker *w, int nr_keys)
+{
+	int cmd[2], res[2];
+	double ns;
+
+	if (pipe(cmd) || pipe(res))
+		return -1;
+	w->pid = fork();
+	if (!w->pid) {
+		close(cmd[1]);
+		close(res[0]);
+		worker_loop(cmd[0], res[1], nr_keys);
+	}
+	close(cmd[0]);
+	close(res[1]);
+	w->cmd = cmd[1];
+	w->res = res[0];
+	/* A first round: its keys are made and it runs. */
+	if (w->pid < 0 || write(w->cmd, "g", 1) != 1 ||
+	    read(w->res, &ns, sizeof(ns)) != sizeof(ns))
+		return -1;
+	return 0;
+}
+
+static void worker_stop(struct worker *w)
+{
+	if (w->pid <= 0)
+		return;
+	close(w->cmd);
+	close(w->res);
+	waitpid(w->pid, NULL, 0);
+	w->pid = 0;
+}
+
+/*
+ * Rounds of @cmd in @n workers at once: the ns per call of all of them
+ * together (wall time / all calls); the worker's own figure for n = 1.
+ */
+static double worker_round(struct worker *w, int n, char cmd)
+{
+	double t0 = now_ns(), ns = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (write(w[i].cmd, &cmd, 1) != 1)
+			return 0;
+	for (i = 0; i < n; i++)
+		if (read(w[i].res, &ns, sizeof(ns)) != sizeof(ns))
+			return 0;
+	return n == 1 ? ns : (now_ns() - t0) / CALLS / n;
+}
+
+/*
+ * Under the VM harness (MPX_KO), reload the module with max_keys=BIG_KEYS
+ * so that one process may hold them; before anything opens /dev/mpx. The
+ * module stays so: the bench's descriptor pins it until exit.
+ */
+static int big_keys_allowed(void)
+{
+	char params[32];
+
+	snprintf(params, sizeof(params), "max_keys=%d", BIG_KEYS);
+	return getenv("MPX_KO") && !mpx_module_reload(params);
+}
+
 static void pvm_read(pid_t pid)
 {
 	struct iovec l = { pvm_local, PVM_LEN }, r = { pvm_buf, PVM_LEN };
@@ -161,14 +297,6 @@ static void pkey_round(void)
 	syscall(SYS_pkey_free, k);
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 /* Nanoseconds per call of one round of configuration @c. */
 static double round_ns(int c)
 {
@@ -181,6 +309,10 @@ static double round_ns(int c)
 			c == LIFE ? life_cycle() : pkey_round();
 		return (now_ns() - t0) / CYCLES / (c == LIFE ? 4 : 3);
 	}
+	if (c == GET_BIG)
+		return worker_round(&big, 1, 'g');
+	if (c == GET_2P || c == GETPPID_2P)
+		return worker_round(pair, 2, c == GET_2P ? 'g' : 'p');
 	for (i = 0; i < CALLS; i++) {
 		switch (c) {
 		case PVM_OFF:
@@ -213,6 +345,119 @@ static long round_calls(int c)
 	return c == LIFE ? CYCLES * 4L : c == PKEY ? CYCLES * 3L : CALLS;
 }
 
+/* Slab bytes charged to the bench's cgroup, -1 if unreadable. */
+static long cg_slab(void)
+{
+	FILE *f = fopen(CG_BENCH "/memory.stat", "r");
+	long val, sum = 0;
+	int n = 0;
+	char name[64];
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", name, &val) == 2)
+		if (!strcmp(name, "slab_reclaimable") ||
+		    !strcmp(name, "slab_unreclaimable")) {
+			sum += val;
+			n++;
+		}
+	fclose(f);
+	return n == 2 ? sum : -1;
+}
+
+/* MEM_KEYS keys on buf, dense or one kept key per leaf: 0 or -1. */
+static int make_keys(int worst)
+{
+	int i, id, t;
+
+	for (i = 0; i < MEM_KEYS; i++) {
+		id = mpx(buf, 16, 0, MPX_OP_CREATE);
+		if (id < 0)
+			return -1;
+		while (worst && (id + 1) % XA_CHUNK) {
+			t = mpx(buf, 16, 0, MPX_OP_CREATE);
+			if (t < 0 || mpx(NULL, 0, t, MPX_OP_FREE))
+				return -1;
+			id = t;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Slab bytes per key charged to CG_BENCH while a child moved into it holds
+ * MEM_KEYS keys (make_keys(@worst)); -1 on failure.
+ */
+static long key_bytes(int worst)
+{
+	int go[2], done[2];
+	long before = -1, after = -1;
+	char pid[16], c = 0;
+	pid_t child;
+
+	if (pipe(go) || pipe(done))
+		return -1;
+	child = fork();
+	if (!child) {
+		close(go[1]);
+		close(done[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		c = !make_keys(worst);
+		if (write(done[1], &c, 1) != 1)
+			_exit(1);
+		while (read(go[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	close(done[1]);
+	snprintf(pid, sizeof(pid), "%d", child);
+	if (child > 0 && !mpx_write_str(CG_BENCH "/cgroup.procs", pid)) {
+		before = cg_slab();
+		if (write(go[1], &c, 1) == 1 && read(done[0], &c, 1) == 1 &&
+		    c && before >= 0) {
+			usleep(100000);
+			after = cg_slab();
+		}
+	}
+	close(go[1]);
+	close(done[0]);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	return after < 0 ? -1 : (after - before) / MEM_KEYS;
+}
+
+/* Kernel memory per live key, dense and worst (memory cgroup v2). */
+static void key_memory(void)
+{
+	int mounted = 0, made = 0;
+	long dense = -1, worst = -1;
+	struct statfs sfs;
+
+	if (!statfs(CG_ROOT, &sfs) && sfs.f_type != CGROUP2_MAGIC &&
+	    !mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
+		mounted = 1;
+	if (!mpx_write_str(CG_ROOT "/cgroup.subtree_control", "+memory") &&
+	    !mkdir(CG_BENCH, 0755)) {
+		made = 1;
+		dense = key_bytes(0);
+		worst = key_bytes(1);
+	}
+	if (made)
+		rmdir(CG_BENCH);
+	if (mounted)
+		umount(CG_ROOT);
+	if (dense < 0 || worst < 0) {
+		printf("# kernel memory per live key: n/a (no memory cgroup v2)\n");
+		return;
+	}
+	printf("# kernel memory per live key (%d keys), dense: %ld B\n",
+	       MEM_KEYS, dense);
+	printf("# kernel memory per live key (%d keys), a leaf each: %ld B\n",
+	       MEM_KEYS, worst);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -226,6 +471,8 @@ static int skipped(int c)
 	if (c == PKEY && !have_pkey)
 		return 1;
 	if ((c == PVM_OFF || c == PVM_ARMED || c == PVM_KEYS) && !have_remote)
+		return 1;
+	if (c == GET_BIG && !have_big)
 		return 1;
 	return 0;
 }
@@ -246,6 +493,7 @@ int main(void)
 	int r, c;
 
 	printf("TAP version 13\n1..1\n");
+	have_big = big_keys_allowed();
 	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pvm_buf = mmap(NULL, 2 * PVM_LEN, PROT_READ | PROT_WRITE,
@@ -270,6 +518,11 @@ int main(void)
 			printf("not ok 1 bench: no target processes\n");
 			return 1;
 		}
+	}
+	if ((have_big && worker_start(&big, BIG_KEYS)) ||
+	    worker_start(&pair[0], 1) || worker_start(&pair[1], 1)) {
+		printf("not ok 1 bench: no worker processes\n");
+		return 1;
 	}
 	if (uname(&uts))
 		strcpy(uts.release, "?");
@@ -302,6 +555,10 @@ int main(void)
 		waitpid(target_plain, NULL, 0);
 		waitpid(target_keys, NULL, 0);
 	}
+	/* A worker holds the pipes of those started before it: reverse order. */
+	worker_stop(&pair[1]);
+	worker_stop(&pair[0]);
+	worker_stop(&big);
 	mpx_write_str("/sys/kernel/tracing/trace", "");
 	printf("# %-20s %10s %10s  (median of %d rounds of %d calls)\n",
 	       "configuration", "ns/call", "x getppid", ROUNDS, CALLS);
@@ -322,6 +579,10 @@ int main(void)
 	ratio("GET idle / INFO ioctl", med, GET_IDLE, INFO);
 	ratio("CHECK idle / INFO ioctl", med, CHECK_IDLE, INFO);
 	ratio("life cycle per op / pkey per call", med, LIFE, PKEY);
+	ratio("GET with 65,536 keys / with 1 key", med, GET_BIG, GET_IDLE);
+	printf("# 2-process gain: GET %.2f, getppid %.2f; GET's / getppid's = %.2f\n",
+	       med[GET_IDLE] / med[GET_2P], med[GETPPID] / med[GETPPID_2P],
+	       med[GET_IDLE] / med[GET_2P] / (med[GETPPID] / med[GETPPID_2P]));
 	ratio("remote hooks: pvm armed / pvm off", med, PVM_ARMED, PVM_OFF);
 	ratio("remote hooks: pvm 1000 keys / pvm off", med, PVM_KEYS, PVM_OFF);
 	if (calls[GET_IDLE] && calls[CHECK_IDLE] && calls[LIFE])
@@ -332,6 +593,7 @@ int main(void)
 	else
 		printf("# XSAVE+XRSTOR per call: n/a (%s unreadable)\n",
 		       STATE_FILE);
+	key_memory();
 	printf("ok 1 bench\n");
 	return 0;
 }
