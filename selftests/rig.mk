@@ -17,6 +17,8 @@
 #   make demo     boot the VM, load the module and show it working
 #   make bench    what a call costs, idle and traced, as ratios to getppid(),
 #                 and a key's kernel memory, under each CPU model of CPUS
+#   make profile  where the time of each kind of call goes (function_graph
+#                 in the VM, tools/bench/mpx_profile.sh), under each CPU model
 #   make lint     checkpatch.pl --strict, kernel-doc, shellcheck, sparse and
 #                 the module's layering; ends with "N passed, N failed"
 #
@@ -105,7 +107,16 @@ bench: tools
 			--ko build/kbuild/$(RIG_KVER)/mpx.ko test tools/bench/mpx_bench; \
 	done
 
+profile: tools
+	$(KBUILD) $(RIG_KVER) modules >/dev/null
+	set -e; for cpu in $(CPUS); do \
+		MPX_EXTRA_BIN=tools/bench/mpx_profile_drv $(RUN) \
+			--kver $(RIG_KVER) --cpu $$cpu \
+			--ko build/kbuild/$(RIG_KVER)/mpx.ko \
+			test tools/bench/mpx_profile.sh; \
+	done
+
 lint:
 	selftests/lint/lint.sh --cache $(CACHE) --kver $(RIG_KVER)
 
-.PHONY: deps check check-debug check-packages fuzz torture demo bench lint
+.PHONY: deps check check-debug check-packages fuzz torture demo bench profile lint
