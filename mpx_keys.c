@@ -908,4 +908,6 @@ void mpx_keys_exit(void)
 	 */
 	wait_var_event(&mpx_mms_live, !atomic_read(&mpx_mms_live));
 	mmu_notifier_synchronize();
+	/* None of our code may run once we return: no mpx_mm is left. */
+	WARN_ON_ONCE(atomic_read(&mpx_mms_live));
 }

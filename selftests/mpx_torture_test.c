@@ -14,6 +14,12 @@
  * br_storm: hardware mode; threads take thousands of #BR traps while
  *	other threads create, enable, rebind, disable and free keys of the
  *	same process, so the #BR lookup races every table change.
+ * reload_while_holders_exit: processes holding thousands of keys (and
+ *	no descriptor) are killed while the module unloads, some with their
+ *	address space pinned past their exit by a reader of
+ *	/proc/PID/environ, so their release callbacks reclaim keys while
+ *	the module's exit does: unload must wait for every mpx_mm to be
+ *	freed, or an SRCU callback runs the freed module's code.
  *
  * The VM log scan judges what the kernel thought of it.
  */
@@ -28,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +68,22 @@
 #define DEFAULT_CYCLES	100
 #define BR_THREADS	2
 #define BR_TRAPS	2000
+/*
+ * reload_while_holders_exit: a holder's keys are reclaimed by its release
+ * callback or by the unload, whichever unhashes its mpx_mm first; the
+ * more keys, the longer a release callback runs alongside the unload.
+ * The unload arms nothing here (no key is enabled), so it is quick.
+ */
+#define HOLDERS		4
+#define HOLDER_KEYS	6000
+#define FIRST_KEYS_DIV	8
+#define HOLDER_PARAMS	"max_keys=8192"
+#define MAX_KEYS_FILE	"/sys/module/mpx/parameters/max_keys"
+#define HOLDER_READY_MS	20000
+#define KILL_STEP_US	40000
+#define UNLOAD_WAIT_MS	2000
+#define ROUND_BUDGET_MS	4000
+#define HOLDERS_BUDGET_MAX_MS 30000
 
 /*
  * Shared with the hammer and toggler processes. The toggler opens the
@@ -87,21 +110,23 @@ static long now_ms(void)
 	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
 }
 
-static struct shared *shared_map(void)
+/* @size bytes of zeroes shared with the children forked after. */
+static void *shared_map(size_t size)
 {
-	void *p = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE,
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int load(void)
+/* Load MPX_KO with the module parameters @params ("" for none). */
+static int load(const char *params)
 {
 	int fd = open(getenv("MPX_KO"), O_RDONLY | O_CLOEXEC), ret;
 
 	if (fd < 0)
 		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
+	ret = syscall(SYS_finit_module, fd, params, 0);
 	close(fd);
 	return ret;
 }
@@ -247,7 +272,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 
 	if (!getenv("MPX_KO"))
 		SKIP(return, "MPX_KO not set: not run by the VM harness");
-	sh = shared_map();
+	sh = shared_map(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
 	for (i = 0; i < HAMMERS; i++)
 		pids[i] = spawn(hammer, sh);
@@ -277,7 +302,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 		t_unload += now_ms() - t0;
 		unloaded++;
 		t0 = now_ms();
-		ASSERT_EQ(0, load())
+		ASSERT_EQ(0, load(""))
 			TH_LOG("reload %d: %s", unloaded, strerror(errno));
 		t_load += now_ms() - t0;
 		atomic_fetch_add(&sh->gen, 1);
@@ -430,8 +455,7 @@ TEST_F_TIMEOUT(torture, br_storm, TORTURE_TIMEOUT_S)
 	char *buf;
 	int i;
 
-	if (!hw_mode())
-		SKIP(return, "software mode: the CPU has no usable MPX");
+	REQUIRE_HW();
 	before = state_value("br_signals");
 	buf = mmap(NULL, BR_THREADS * page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -454,6 +478,241 @@ TEST_F_TIMEOUT(torture, br_storm, TORTURE_TIMEOUT_S)
 		EXPECT_EQ(before + BR_THREADS * BR_TRAPS,
 			  state_value("br_signals"));
 	munmap(buf, BR_THREADS * page);
+}
+
+/* The module's max_keys, or -1. */
+static int max_keys(void)
+{
+	FILE *f = fopen(MAX_KEYS_FILE, "r");
+	int n = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Unload the module, retrying while it is in use for up to @ms (a
+ * descriptor closed by a process that is still exiting): 0 or -1.
+ */
+static int unload(long ms)
+{
+	long end = now_ms() + ms;
+
+	while (syscall(SYS_delete_module, "mpx", O_NONBLOCK)) {
+		if (errno != EWOULDBLOCK || now_ms() > end)
+			return -1;
+		usleep(RETRY_US);
+	}
+	return 0;
+}
+
+/* Shared with the holders and pinners of one round. */
+struct holders {
+	atomic_int ready;		/* holders done creating keys */
+	atomic_int pinning;		/* pinners that opened environ */
+	atomic_int go;			/* the unload is about to start */
+	atomic_int made[HOLDERS];	/* keys each holder created */
+	pid_t pid[HOLDERS];
+};
+
+/*
+ * Create @nkeys keys on a descriptor of its own, close it (the keys stay
+ * with the address space and the module may go) and wait for SIGKILL.
+ */
+static void holder(struct holders *hs, int i, int nkeys)
+{
+	long page = getpagesize();
+	char *buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct mpx_args a = { .addr = (unsigned long)buf, .len = page,
+			      .op = MPX_OP_CREATE };
+	int fd = open(LIBMPX_DEVICE, O_RDWR | O_CLOEXEC), n = 0;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (fd >= 0 && n < nkeys && ioctl(fd, MPX_IOC_CALL, &a) > 0)
+		n++;
+	if (fd >= 0)
+		close(fd);
+	atomic_store(&hs->made[i], n);
+	atomic_fetch_add(&hs->ready, 1);
+	for (;;)
+		pause();
+}
+
+/*
+ * Read @pid's /proc/PID/environ until its address space is gone: each
+ * read holds the address space, so the holder's exit may leave the last
+ * mmput(), and its release callback, to this process a moment later.
+ */
+static void pinner(struct holders *hs, pid_t pid)
+{
+	char path[32], buf[256];
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	atomic_fetch_add(&hs->pinning, 1);
+	if (fd < 0)
+		_exit(1);
+	while (pread(fd, buf, sizeof(buf), 0) > 0)
+		continue;
+	_exit(0);
+}
+
+/*
+ * SIGKILL the holders of round @round once the unload starts, one every
+ * 1-4 KILL_STEP_US (scaled; more every round, then again), in an order
+ * that changes every round. The first, with few keys, dies before the
+ * module's exit reaches the keys and is soon done; the others die while
+ * the exit reclaims some holder's thousands of keys, so their release
+ * callbacks win their mpx_mm before the exit finds the hash empty and
+ * queue its mmu_notifier_put() after that: only the exit's wait for every
+ * mpx_mm to be freed keeps the module until those puts' SRCU callbacks
+ * (mpx_mn_free()) have run.
+ */
+static void killer(struct holders *hs, int round)
+{
+	long step = KILL_STEP_US * mpx_slow() * (1 + round % 4);
+	int i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (!atomic_load(&hs->go))
+		continue;
+	for (i = 0; i < HOLDERS; i++) {
+		if (i)
+			usleep(step);
+		kill(hs->pid[(round + i) % HOLDERS], SIGKILL);
+	}
+	_exit(0);
+}
+
+/* Wait up to @ms for @count to reach @want: 0, or -1 on time out. */
+static int wait_count(atomic_int *count, int want, long ms)
+{
+	long end = now_ms() + ms;
+
+	while (atomic_load(count) < want) {
+		if (now_ms() > end)
+			return -1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(torture, reload_while_holders_exit, TORTURE_TIMEOUT_S)
+{
+	const char *env = getenv("MPX_TORTURE_CYCLES");
+	int cycles = env ? atoi(env) : DEFAULT_CYCLES;
+	long budget, start, deadline, t0, t_create = 0, t_unload = 0, total;
+	pid_t holders[HOLDERS], pinners[HOLDERS], kpid;
+	int i, nkeys, npin, rounds = 0, pinned = 0, status, want[HOLDERS];
+	struct holders *hs;
+
+	if (!getenv("MPX_KO"))
+		SKIP(return, "MPX_KO not set: not run by the VM harness");
+	hs = shared_map(sizeof(*hs));
+	ASSERT_NE(NULL, hs);
+	/* Room for thousands of keys a process. */
+	ASSERT_EQ(0, unload(UNLOAD_WAIT_MS * mpx_slow()))
+		TH_LOG("unload: %s", strerror(errno));
+	ASSERT_EQ(0, load(HOLDER_PARAMS))
+		TH_LOG("load %s: %s", HOLDER_PARAMS, strerror(errno));
+	nkeys = max_keys();
+	if (nkeys > HOLDER_KEYS)
+		nkeys = HOLDER_KEYS;
+	ASSERT_LT(0, nkeys);
+
+	budget = (long)cycles * ROUND_BUDGET_MS * mpx_slow();
+	if (budget > HOLDERS_BUDGET_MAX_MS * mpx_slow())
+		budget = HOLDERS_BUDGET_MAX_MS * mpx_slow();
+	start = now_ms();
+	deadline = start + budget;
+	while (rounds < cycles && now_ms() < deadline) {
+		memset(hs, 0, sizeof(*hs));
+		total = 0;
+		t0 = now_ms();
+		/* The holder killed first (see killer()) has few keys. */
+		for (i = 0; i < HOLDERS; i++) {
+			want[i] = i == rounds % HOLDERS ?
+				  nkeys / FIRST_KEYS_DIV : nkeys;
+			total += want[i];
+			holders[i] = fork();
+			if (!holders[i])
+				holder(hs, i, want[i]);
+			ASSERT_LT(0, holders[i]);
+			hs->pid[i] = holders[i];
+		}
+		ASSERT_EQ(0, wait_count(&hs->ready, HOLDERS,
+					HOLDER_READY_MS * mpx_slow()))
+			TH_LOG("round %d: %d of %d holders ready", rounds,
+			       atomic_load(&hs->ready), HOLDERS);
+		t_create += now_ms() - t0;
+		for (i = 0; i < HOLDERS; i++)
+			ASSERT_EQ(want[i], atomic_load(&hs->made[i]))
+				TH_LOG("round %d: holder %d created %d keys",
+				       rounds, i, atomic_load(&hs->made[i]));
+		EXPECT_EQ(total, state_value("keys"));
+		EXPECT_EQ(HOLDERS, state_value("mms"));
+
+		/* Every other holder, alternating by round, is pinned. */
+		npin = 0;
+		for (i = 0; i < HOLDERS; i++) {
+			pinners[i] = 0;
+			if ((i + rounds) & 1)
+				continue;
+			pinners[i] = fork();
+			if (!pinners[i])
+				pinner(hs, holders[i]);
+			ASSERT_LT(0, pinners[i]);
+			npin++;
+		}
+		ASSERT_EQ(0, wait_count(&hs->pinning, npin, 1000L * mpx_slow()));
+		pinned += npin;
+
+		/* Kill during the unload: releases race the module's exit. */
+		kpid = fork();
+		if (!kpid)
+			killer(hs, rounds);
+		ASSERT_LT(0, kpid);
+		atomic_store(&hs->go, 1);
+		t0 = now_ms();
+		ASSERT_EQ(0, unload(UNLOAD_WAIT_MS * mpx_slow()))
+			TH_LOG("round %d: unload: %s", rounds, strerror(errno));
+		t_unload += now_ms() - t0;
+		ASSERT_EQ(0, load(HOLDER_PARAMS))
+			TH_LOG("round %d: reload: %s", rounds, strerror(errno));
+		rounds++;
+		ASSERT_EQ(kpid, waitpid(kpid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+		for (i = 0; i < HOLDERS; i++) {
+			ASSERT_EQ(holders[i], waitpid(holders[i], &status, 0));
+			EXPECT_TRUE(WIFSIGNALED(status) &&
+				    WTERMSIG(status) == SIGKILL)
+				TH_LOG("holder %d: status %#x", i, status);
+			if (!pinners[i])
+				continue;
+			ASSERT_EQ(pinners[i], waitpid(pinners[i], &status, 0));
+			EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+				TH_LOG("pinner %d: status %#x", i, status);
+		}
+	}
+	/* The default parameters again, for the tests after this one. */
+	ASSERT_EQ(0, unload(UNLOAD_WAIT_MS * mpx_slow()))
+		TH_LOG("unload: %s", strerror(errno));
+	ASSERT_EQ(0, load(""))
+		TH_LOG("reload: %s", strerror(errno));
+	TH_LOG("%d rounds of %d holders with %d keys (%d pinned) in %ld ms",
+	       rounds, HOLDERS, nkeys, pinned, now_ms() - start);
+	TH_LOG("ms creating keys %ld, unloading %ld", t_create, t_unload);
+	EXPECT_LT(0, rounds);
+	EXPECT_EQ(0, state_value("keys"));
+	EXPECT_EQ(0, state_value("mms"));
+	munmap(hs, sizeof(*hs));
 }
 
 TEST_HARNESS_MAIN
