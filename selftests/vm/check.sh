@@ -204,7 +204,7 @@ skips() {
 # judge_skips VER: each CPU model's expected skips. Where the guest CPU
 # has MPX, no test may skip for software mode (a module that fell back to
 # it must not pass as skipped hardware tests; MPX_EXPECT_HW also makes
-# them fail); without MPX, exactly the same tests skip plus those of
+# them fail); without MPX, as many tests skip as with it, plus those of
 # hardware mode.
 judge_skips() {
 	local v=$1 cpu hw="" sw=""
