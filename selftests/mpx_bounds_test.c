@@ -126,12 +126,13 @@ TEST_F(bnd, violation_is_sigsegv_bnderr)
 /*
  * The signal of a #BR is sent from process context, interrupts on: from
  * the die notifier (interrupts hard-disabled) it would take siglock, a
- * sleeping lock on PREEMPT_RT. A kprobe event on do_send_sig_info(), the
- * sender behind send_sig_info(), records each SIGSEGV with the trace
- * core's irqs-off flag ('d' or 'D' in the latency column of the trace).
+ * sleeping lock on PREEMPT_RT. A kprobe event on send_sig_info(), which
+ * the module calls (an exported function: never inlined into a module),
+ * records each SIGSEGV with the trace core's irqs-off flag ('d' or 'D' in
+ * the latency column of the trace).
  */
 #define SIG_GROUP	"mpx_bounds_test"
-#define SIG_PROBE	"p:" SIG_GROUP "/sigsend do_send_sig_info sig=$arg1:s32"
+#define SIG_PROBE	"p:" SIG_GROUP "/sigsend send_sig_info sig=$arg1:s32"
 #define SIG_EVENT	"events/" SIG_GROUP "/sigsend"
 
 /* Append one line to tracefs's kprobe_events (O_TRUNC would clear it). */
@@ -200,7 +201,7 @@ TEST_F(bnd, br_signal_sent_with_interrupts_on)
 		SKIP(return, "no kprobe events: %s", strerror(errno));
 	kprobe_events_add(root, "-:" SIG_GROUP "/sigsend");	/* a stale one */
 	ASSERT_EQ(0, kprobe_events_add(root, SIG_PROBE))
-		TH_LOG("kprobe on do_send_sig_info: %s", strerror(errno));
+		TH_LOG("kprobe on send_sig_info: %s", strerror(errno));
 	ASSERT_EQ(0, mpx_instance_make(&in, root, "mpx_bounds_sig"))
 		TH_LOG("instance: %s", strerror(errno));
 	ASSERT_EQ(0, mpx_instance_write(&in, "options/irq-info", "1"));

@@ -283,11 +283,18 @@ static bool splat(const char *msg, int level)
 {
 	static const char *const bad[] = {
 		"WARNING:", "BUG:", "Oops", "KASAN", "UBSAN", "KFENCE",
-		"general protection", "sleeping function", "lockdep",
+		"general protection", "sleeping function",
 		"circular locking", "recursive locking", "corruption",
 	};
 	unsigned int i;
 
+	/*
+	 * A report's stack frames and registers are indented; its first line
+	 * is not (lockdep's too start "WARNING:" or "BUG:"), and the OOM
+	 * report's frames name functions like lockdep_hardirqs_on().
+	 */
+	if (msg[0] == ' ')
+		return false;
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		if (strstr(msg, bad[i]))
 			return true;
