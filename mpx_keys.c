@@ -262,19 +262,29 @@ static int mpx_spans_rebuild(struct mpx_mm *mmx)
 	return 0;
 }
 
+/* The mpx_mm of @mm, or NULL; the caller holds rcu_read_lock(). */
+static struct mpx_mm *mpx_mm_find_rcu(struct mm_struct *mm)
+{
+	struct mpx_mm *mmx;
+
+	hash_for_each_possible_rcu(mpx_mms, mmx, node, (unsigned long)mm)
+		if (mmx->mn.mm == mm)
+			return mmx;
+	return NULL;
+}
+
+/*
+ * The mpx_mm of @mm, or NULL. Without RCU held the result stays valid only
+ * while @mm cannot reach release: @mm is the caller's own.
+ */
 static struct mpx_mm *mpx_mm_lookup(struct mm_struct *mm)
 {
 	struct mpx_mm *mmx;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(mpx_mms, mmx, node, (unsigned long)mm) {
-		if (mmx->mn.mm == mm) {
-			rcu_read_unlock();
-			return mmx;
-		}
-	}
+	mmx = mpx_mm_find_rcu(mm);
 	rcu_read_unlock();
-	return NULL;
+	return mmx;
 }
 
 static struct mmu_notifier *mpx_mn_alloc(struct mm_struct *mm)
@@ -574,17 +584,31 @@ int mpx_key_set(unsigned int key, unsigned long addr, int len)
 /*
  * A consistent copy of key @key of the caller, without the lock: GET and
  * CHECK only read, so they take no lock but RCU (SET copies on write,
- * ENABLE and DISABLE flip one flag).
+ * ENABLE and DISABLE flip one flag). One RCU section covers the address
+ * space's lookup and the key's (xas_load(), not xa_load(), which would
+ * take its own).
  */
 static int mpx_key_snapshot(unsigned int key, struct mpx_key *snap)
 {
-	struct mpx_mm *mmx = mpx_mm_current();
-	struct mpx_key *k;
+	struct mm_struct *mm = current->mm;
+	struct mpx_key *k = NULL;
+	struct mpx_mm *mmx;
 
-	if (!mmx || !key || key > MPX_KEY_ID_MAX)
+	if (!mm || !key || key > MPX_KEY_ID_MAX)
 		return -ENOENT;
 	rcu_read_lock();
-	k = xa_load(&mmx->keys, array_index_nospec(key, MPX_KEY_ID_MAX + 1));
+	mmx = mpx_mm_find_rcu(mm);
+	if (mmx) {
+		XA_STATE(xas, &mmx->keys,
+			 array_index_nospec(key, MPX_KEY_ID_MAX + 1));
+
+		do {
+			k = xas_load(&xas);
+		} while (xas_retry(&xas, k));
+		/* A number CREATE has reserved but not yet published. */
+		if (xa_is_zero(k))
+			k = NULL;
+	}
 	if (k) {
 		snap->id = key;
 		snap->addr = READ_ONCE(k->addr);
@@ -751,7 +775,7 @@ bool mpx_mm_has_keys(struct mm_struct *mm)
 	bool ret;
 
 	rcu_read_lock();
-	mmx = mpx_mm_lookup(mm);
+	mmx = mpx_mm_find_rcu(mm);
 	ret = mmx && READ_ONCE(mmx->nr_keys);
 	rcu_read_unlock();
 	return ret;
@@ -777,7 +801,7 @@ u32 mpx_key_by_bounds(struct mm_struct *mm, unsigned long lower,
 	u32 key = 0;
 
 	rcu_read_lock();
-	mmx = mpx_mm_lookup(mm);
+	mmx = mpx_mm_find_rcu(mm);
 	sp = mmx ? rcu_dereference(mmx->spans) : NULL;
 	if (sp && upper != ULONG_MAX) {
 		/* The first span not below (lower, upper + 1) in their order. */
@@ -823,7 +847,7 @@ bool mpx_keys_protected(struct mm_struct *mm, unsigned long addr,
 	if (end < addr)		/* a wrapped access ends at the top */
 		end = ULONG_MAX;
 	rcu_read_lock();
-	mmx = mpx_mm_lookup(mm);
+	mmx = mpx_mm_find_rcu(mm);
 	sp = mmx ? rcu_dereference(mmx->spans) : NULL;
 	if (sp) {
 		/*
