@@ -10,8 +10,9 @@
  * mpx_syscall() is the stand-in for sys_mpx(). A kprobe on it emits
  * mpx_enter with the four arguments (the kernel's validated copy, taken
  * from the registers of the call); a kretprobe emits mpx_exit with the
- * return value and the latency, measured from the entry handler through
- * per-instance data.
+ * return value and the latency, measured with local_clock() (the
+ * scheduler's clock: cheap, unlike a clocksource read) from the entry
+ * handler through per-instance data.
  *
  * The pair is armed only while mpx_enter or mpx_exit has a consumer: the
  * tracepoints' reg/unreg callbacks (TRACE_EVENT_FN) register it for the
@@ -34,10 +35,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kprobes.h>
-#include <linux/ktime.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/ptrace.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <asm/syscall.h>
 
@@ -87,16 +88,18 @@ static int mpx_exit_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	d->key = regs_get_kernel_argument(regs, 2);
 	d->op = regs_get_kernel_argument(regs, 3);
-	d->start = ktime_get_ns();
+	d->start = local_clock();
 	return 0;
 }
 
 static int mpx_exit_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mpx_probe_data *d = (struct mpx_probe_data *)ri->data;
+	u64 now = local_clock();
 
+	/* local_clock() is per CPU: after a migration, never below zero. */
 	trace_mpx_exit(d->op, d->key, regs_return_value(regs),
-		       ktime_get_ns() - d->start);
+		       now > d->start ? now - d->start : 0);
 	return 0;
 }
 
