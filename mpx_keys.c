@@ -604,10 +604,10 @@ static int mpx_key_snapshot(unsigned int key, struct mpx_key *snap)
 
 		do {
 			k = xas_load(&xas);
+			/* A number reserved for CREATE: no key (yet). */
+			if (xa_is_zero(k))
+				k = NULL;
 		} while (xas_retry(&xas, k));
-		/* A number CREATE has reserved but not yet published. */
-		if (xa_is_zero(k))
-			k = NULL;
 	}
 	if (k) {
 		snap->id = key;
