@@ -163,6 +163,7 @@ struct mpx_key {
  * @lock: serializes operations on @keys
  * @keys: key number -> struct mpx_key
  * @next: cursor of the cyclic key allocator
+ * @spare: the number the next CREATE takes, reserved in @keys; 0 for none
  * @nr_keys: keys in @keys
  * @nr_enabled: enabled keys in @keys
  * @spans: the enabled keys' regions (RCU), NULL when none is enabled
@@ -175,6 +176,7 @@ struct mpx_mm {
 	struct mutex lock;	/* serializes operations on @keys */
 	struct xarray keys;
 	u32 next;
+	u32 spare;
 	unsigned int nr_keys;
 	unsigned int nr_enabled;
 	struct mpx_spans __rcu *spans;
@@ -341,6 +343,10 @@ static void mpx_mm_reclaim(struct mpx_mm *mmx)
 		kfree_rcu(k, rcu);
 		atomic_dec(&mpx_nr_keys);
 	}
+	if (mmx->spare) {
+		xa_erase(&mmx->keys, mmx->spare);
+		mmx->spare = 0;
+	}
 	WRITE_ONCE(mmx->nr_keys, 0);
 	atomic_sub(mmx->nr_enabled, &mpx_nr_enabled);
 	mmx->nr_enabled = 0;
@@ -444,11 +450,36 @@ static void mpx_key_event(struct mpx_key *k, int action, int bnd)
 		      bnd);
 }
 
+/*
+ * Reserve the number the next CREATE of @mmx takes (under mmx->lock).
+ *
+ * Numbers are cyclic, so each CREATE takes a number no key has; the leaf
+ * of the xarray holding it would be allocated by that CREATE and freed by
+ * the FREE of its only key (a process that creates and frees one key at a
+ * time), an allocation and an RCU-deferred free each time. The reserved
+ * number keeps the leaf it is in: one leaf every 64 numbers instead.
+ */
+static int mpx_key_reserve(struct mpx_mm *mmx)
+{
+	int ret;
+
+	lockdep_assert_held(&mmx->lock);
+	if (mmx->spare)
+		return 0;
+	ret = xa_alloc_cyclic(&mmx->keys, &mmx->spare, NULL,
+			      XA_LIMIT(1, MPX_KEY_ID_MAX), &mmx->next,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		mmx->spare = 0;
+		return ret == -EBUSY ? -ENOSPC : ret;
+	}
+	return 0;
+}
+
 int mpx_key_create(unsigned long addr, int len)
 {
 	struct mpx_key *k;
 	struct mpx_mm *mmx;
-	u32 id;
 	int ret;
 
 	ret = mpx_region_mapped(addr, len);
@@ -469,22 +500,23 @@ int mpx_key_create(unsigned long addr, int len)
 		ret = -ENOMEM;
 		goto out;
 	}
-	k->addr = addr;
-	k->len = len;
-	/* Reserve the number, then publish the key with its id set. */
-	ret = xa_alloc_cyclic(&mmx->keys, &id, NULL, XA_LIMIT(1, MPX_KEY_ID_MAX),
-			      &mmx->next, GFP_KERNEL_ACCOUNT);
-	if (ret < 0) {
+	ret = mpx_key_reserve(mmx);
+	if (ret) {
 		kfree(k);
-		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto out;
 	}
-	k->id = id;
-	xa_store(&mmx->keys, id, k, GFP_KERNEL_ACCOUNT);
+	k->addr = addr;
+	k->len = len;
+	k->id = mmx->spare;
+	mmx->spare = 0;
+	/* Publish the key with its id set; the slot exists: no allocation. */
+	xa_store(&mmx->keys, k->id, k, GFP_KERNEL_ACCOUNT);
 	WRITE_ONCE(mmx->nr_keys, mmx->nr_keys + 1);
 	atomic_inc(&mpx_nr_keys);
 	mpx_key_event(k, MPX_KEY_CREATED, -1);
-	ret = id;
+	ret = k->id;
+	/* Failing here costs nothing: the next CREATE tries again. */
+	mpx_key_reserve(mmx);
 out:
 	mutex_unlock(&mmx->lock);
 	return ret;
