@@ -14,11 +14,12 @@
  * freed number is not handed out again soon; lookups are O(log n) in the
  * xarray and safe under RCU alone.
  *
- * The enabled keys' regions of an address space are also kept as a sorted
- * array of disjoint spans (struct mpx_spans), rebuilt whenever a key is
- * enabled, disabled or moved while enabled, and published with RCU: the
- * remote-access hooks (mpx_remote.c) ask mpx_keys_protected() on every
- * access another process makes, so that lookup is a binary search.
+ * The enabled keys' regions of an address space are also kept in a span
+ * set (mpx_spans.c), changed whenever a key is enabled, disabled or moved
+ * while enabled: the remote-access hooks (mpx_remote.c) ask
+ * mpx_keys_protected() on every access another process makes, and the #BR
+ * notifier mpx_key_by_bounds(), so those lookups are binary searches
+ * without a lock.
  *
  * Every allocation a process causes is charged to its memory cgroup
  * (GFP_KERNEL_ACCOUNT, XA_FLAGS_ACCOUNT).
@@ -36,7 +37,8 @@
  *  - Key fields are written under mpx_mm.lock and read either under it or
  *    under RCU with READ_ONCE(): GET and CHECK take no lock. SET replaces
  *    the key by an updated copy, so a reader never sees half a region;
- *    keys and span arrays are freed after an RCU grace period.
+ *    keys are freed after an RCU grace period. The span set's writers are
+ *    serialized by mpx_mm.lock.
  *  - An mpx_mm cannot go away during an ioctl: the calling task holds a
  *    reference on its mm (mm_users), so release cannot run, and the open
  *    file pins the module.
@@ -56,13 +58,13 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/wait_bit.h>
 #include <linux/xarray.h>
 
 #include "mpx_bounds.h"
 #include "mpx_keys.h"
+#include "mpx_spans.h"
 #include "mpx_trace.h"
 
 #define MPX_MM_HASH_BITS	6
@@ -103,36 +105,6 @@ MODULE_PARM_DESC(max_keys,
 		 "Keys one process may hold (default 1024, 1..65536)");
 
 /**
- * struct mpx_span - an enabled key's region
- * @start: its first byte
- * @end: one past its last byte
- * @maxend: the largest @end of this span and all before it
- * @key: the key
- */
-struct mpx_span {
-	unsigned long start;
-	unsigned long end;
-	unsigned long maxend;
-	u32 key;
-};
-
-/**
- * struct mpx_spans - the enabled regions of an address space
- * @nr: spans in @span, sorted by @start, then @end
- * @rcu: for kvfree_rcu()
- * @span: the spans
- *
- * Regions may overlap. @maxend never decreases along the array, so the
- * first span that ends after an address is found by binary search, and
- * an exact region by binary search on @start.
- */
-struct mpx_spans {
-	unsigned int nr;
-	struct rcu_head rcu;
-	struct mpx_span span[];
-};
-
-/**
  * struct mpx_key - one key
  * @addr: start of the guarded region
  * @len: its length
@@ -166,7 +138,7 @@ struct mpx_key {
  * @spare: the number the next CREATE takes, reserved in @keys; 0 for none
  * @nr_keys: keys in @keys
  * @nr_enabled: enabled keys in @keys
- * @spans: the enabled keys' regions (RCU), NULL when none is enabled
+ * @spans: the enabled keys' regions, for lockless readers
  * @pid: the process that created the first key (for events)
  * @rcu: for kfree_rcu()
  */
@@ -179,7 +151,7 @@ struct mpx_mm {
 	u32 spare;
 	unsigned int nr_keys;
 	unsigned int nr_enabled;
-	struct mpx_spans __rcu *spans;
+	struct mpx_span_set spans;
 	pid_t pid;
 	struct rcu_head rcu;
 };
@@ -202,66 +174,6 @@ static atomic_t mpx_mms_live = ATOMIC_INIT(0);
 unsigned int mpx_keys_max(void)
 {
 	return READ_ONCE(mpx_max_keys);
-}
-
-/* Replace @mmx's spans by @new (under mmx->lock); the old go after RCU. */
-static void mpx_spans_publish(struct mpx_mm *mmx, struct mpx_spans *new)
-{
-	struct mpx_spans *old;
-
-	old = rcu_replace_pointer(mmx->spans, new, lockdep_is_held(&mmx->lock));
-	if (old)
-		kvfree_rcu(old, rcu);
-}
-
-static int mpx_span_cmp(const void *a, const void *b)
-{
-	const struct mpx_span *x = a, *y = b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return 0;
-}
-
-/*
- * Rebuild @mmx's spans from its enabled keys (under mmx->lock): sort the
- * regions and compute the running maximum of their ends. O(n log n) in
- * the enabled keys, on ENABLE, DISABLE and SET of an enabled key only. On
- * failure (ENOMEM) the old spans stay.
- */
-static int mpx_spans_rebuild(struct mpx_mm *mmx)
-{
-	struct mpx_spans *sp = NULL;
-	unsigned long maxend = 0;
-	struct mpx_key *k;
-	unsigned long id;
-	unsigned int i, n = 0;
-
-	lockdep_assert_held(&mmx->lock);
-	if (mmx->nr_enabled) {
-		sp = kvmalloc(struct_size(sp, span, mmx->nr_enabled),
-			      GFP_KERNEL_ACCOUNT);
-		if (!sp)
-			return -ENOMEM;
-		xa_for_each(&mmx->keys, id, k) {
-			if (!k->enabled || WARN_ON_ONCE(n == mmx->nr_enabled))
-				continue;
-			sp->span[n].start = k->addr;
-			sp->span[n].end = k->addr + k->len;
-			sp->span[n].key = id;
-			n++;
-		}
-		sort(sp->span, n, sizeof(sp->span[0]), mpx_span_cmp, NULL);
-		for (i = 0; i < n; i++) {
-			maxend = max(maxend, sp->span[i].end);
-			sp->span[i].maxend = maxend;
-		}
-		sp->nr = n;
-	}
-	mpx_spans_publish(mmx, sp);
-	return 0;
 }
 
 /* The mpx_mm of @mm, or NULL; the caller holds rcu_read_lock(). */
@@ -299,6 +211,7 @@ static struct mmu_notifier *mpx_mn_alloc(struct mm_struct *mm)
 	mutex_init(&mmx->lock);
 	xa_init_flags(&mmx->keys, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	INIT_HLIST_NODE(&mmx->node);
+	mpx_spans_init(&mmx->spans);
 	atomic_inc(&mpx_mms_live);
 	return &mmx->mn;
 }
@@ -350,7 +263,7 @@ static void mpx_mm_reclaim(struct mpx_mm *mmx)
 	WRITE_ONCE(mmx->nr_keys, 0);
 	atomic_sub(mmx->nr_enabled, &mpx_nr_enabled);
 	mmx->nr_enabled = 0;
-	mpx_spans_publish(mmx, NULL);
+	mpx_spans_clear(&mmx->spans);
 	mutex_unlock(&mmx->lock);
 	atomic_dec(&mpx_nr_mms);
 	mmu_notifier_put(&mmx->mn);
@@ -588,14 +501,10 @@ static int mpx_do_set(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 	}
 	/* Replacing a present entry allocates nothing. */
 	xa_store(&mmx->keys, k->id, nk, GFP_KERNEL_ACCOUNT);
-	/* The remote protection moves with the key, or nothing moves. */
-	if (k->enabled && mpx_spans_rebuild(mmx)) {
-		xa_store(&mmx->keys, k->id, k, GFP_KERNEL_ACCOUNT);
-		if (mpx_hw_mode())
-			mpx_bnd_move(r->addr, r->len, k->addr, k->len);
-		ret = -ENOMEM;
-		goto free;
-	}
+	/* The remote protection moves with the key. */
+	if (k->enabled)
+		mpx_spans_move(&mmx->spans, k->id, k->addr, k->addr + k->len,
+			       nk->addr, nk->addr + nk->len);
 	kfree_rcu(k, rcu);
 	/* Reading the registers costs an XSAVE: only for a consumer. */
 	if (trace_mpx_key_enabled())
@@ -708,14 +617,12 @@ static int mpx_do_enable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 	}
 	if (was_enabled)
 		return 0;
-	WRITE_ONCE(k->enabled, true);
-	mmx->nr_enabled++;
-	if (mpx_spans_rebuild(mmx)) {
-		WRITE_ONCE(k->enabled, false);
-		mmx->nr_enabled--;
+	if (mpx_spans_insert(&mmx->spans, k->addr, k->addr + k->len, k->id)) {
 		mpx_key_unload(k);
 		return -ENOMEM;
 	}
+	WRITE_ONCE(k->enabled, true);
+	mmx->nr_enabled++;
 	atomic_inc(&mpx_nr_enabled);
 	mpx_key_event(k, MPX_KEY_ENABLED, bnd);
 	return 0;
@@ -736,13 +643,7 @@ static int mpx_do_disable(struct mpx_mm *mmx, struct mpx_key *k, void *arg)
 	if (k->enabled) {
 		WRITE_ONCE(k->enabled, false);
 		mmx->nr_enabled--;
-		/*
-		 * Without memory for the smaller array the old one stays:
-		 * the region is still refused to other processes (never
-		 * less than promised) until the next change succeeds.
-		 */
-		if (mpx_spans_rebuild(mmx))
-			pr_warn_ratelimited("DISABLE: remote protection kept (ENOMEM)\n");
+		mpx_spans_remove(&mmx->spans, k->addr, k->addr + k->len, k->id);
 		atomic_dec(&mpx_nr_enabled);
 		mpx_key_event(k, MPX_KEY_DISABLED, -1);
 	}
@@ -827,31 +728,15 @@ bool mpx_mm_has_keys(struct mm_struct *mm)
 u32 mpx_key_by_bounds(struct mm_struct *mm, unsigned long lower,
 		      unsigned long upper)
 {
-	const struct mpx_spans *sp;
 	struct mpx_mm *mmx;
-	unsigned int lo, hi, mid;
 	u32 key = 0;
 
+	if (upper == ULONG_MAX)		/* no region ends past the top */
+		return 0;
 	rcu_read_lock();
 	mmx = mpx_mm_find_rcu(mm);
-	sp = mmx ? rcu_dereference(mmx->spans) : NULL;
-	if (sp && upper != ULONG_MAX) {
-		/* The first span not below (lower, upper + 1) in their order. */
-		lo = 0;
-		hi = sp->nr;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (sp->span[mid].start < lower ||
-			    (sp->span[mid].start == lower &&
-			     sp->span[mid].end <= upper))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < sp->nr && sp->span[lo].start == lower &&
-		    sp->span[lo].end == upper + 1)
-			key = sp->span[lo].key;
-	}
+	if (mmx)
+		key = mpx_spans_exact(&mmx->spans, lower, upper + 1);
 	rcu_read_unlock();
 	return key;
 }
@@ -871,42 +756,22 @@ bool mpx_keys_protected(struct mm_struct *mm, unsigned long addr,
 			unsigned long len, struct mpx_protected *out)
 {
 	unsigned long end = addr + len;
-	const struct mpx_spans *sp;
-	const struct mpx_span *hit = NULL;
+	struct mpx_span hit;
 	struct mpx_mm *mmx;
-	unsigned int lo, hi, mid;
+	bool ret = false;
 
 	if (end < addr)		/* a wrapped access ends at the top */
 		end = ULONG_MAX;
 	rcu_read_lock();
 	mmx = mpx_mm_find_rcu(mm);
-	sp = mmx ? rcu_dereference(mmx->spans) : NULL;
-	if (sp) {
-		/*
-		 * The first span whose running maximum end passes addr ends
-		 * after addr itself, and every span before it ends at or
-		 * before addr; the spans after it start no lower. So it is
-		 * the one the access meets first, if it meets any.
-		 */
-		lo = 0;
-		hi = sp->nr;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (sp->span[mid].maxend <= addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < sp->nr && sp->span[lo].start < end)
-			hit = &sp->span[lo];
-	}
-	if (hit) {
-		out->key = hit->key;
-		out->first = max(hit->start, addr);
+	if (mmx && mpx_spans_first(&mmx->spans, addr, end, &hit)) {
+		out->key = hit.key;
+		out->first = max(hit.start, addr);
 		out->pid = mmx->pid;
+		ret = true;
 	}
 	rcu_read_unlock();
-	return hit;
+	return ret;
 }
 
 /**

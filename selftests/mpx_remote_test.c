@@ -38,7 +38,9 @@
  *    child, an unprivileged process of the same uid), the mpx_remote event
  *    and the remote_denied count, the hooks' arming, /proc/PID/cmdline and
  *    environ, a race of ENABLE/DISABLE against readers of every path, and
- *    a remote iovec rewritten during process_vm_readv/writev.
+ *    a remote iovec rewritten during process_vm_readv/writev, and 24 keys
+ *    enabled, disabled and moved at random against a model of which
+ *    bytes they protect.
  *
  * The policy (module parameter "remote") is set to deny by every fixture
  * setup and again by its teardown. Events are read from a tracefs
@@ -2241,6 +2243,216 @@ TEST_F_TIMEOUT(remote, toctou_remote_iovec_read, 120)
 TEST_F_TIMEOUT(remote, toctou_remote_iovec_write, 120)
 {
 	toctou_run(_metadata, &self->t, true);
+}
+
+/* ---- many regions: the span set against a model ---- */
+
+#define MODEL_KEYS	24
+#define MODEL_PAGES	16
+#define MODEL_STEPS	300
+#define MODEL_PROBES	6	/* random reads after each step */
+#define MODEL_READ	96	/* bytes of a multi-byte probe */
+
+struct model_key {
+	unsigned int key;
+	size_t off;
+	int len;
+	bool enabled;
+};
+
+struct model {
+	unsigned char *base;
+	size_t size;
+	struct model_key k[MODEL_KEYS];
+	int to_acc[2], from_acc[2];
+	pid_t acc;
+};
+
+/* The accessor: reads (addr, len) requests, answers process_vm_readv's. */
+static void model_accessor(struct model *m, pid_t owner)
+{
+	unsigned char buf[MODEL_READ];
+	struct iovec local, remote;
+	uintptr_t req[2];
+	long ans[2];
+
+	while (read(m->to_acc[0], req, sizeof(req)) == sizeof(req)) {
+		local.iov_base = buf;
+		local.iov_len = req[1];
+		remote.iov_base = (void *)req[0];
+		remote.iov_len = req[1];
+		ans[0] = process_vm_readv(owner, &local, 1, &remote, 1, 0);
+		ans[1] = ans[0] < 0 ? errno : 0;
+		if (write(m->from_acc[1], ans, sizeof(ans)) != sizeof(ans))
+			break;
+	}
+}
+
+/* What the model says a read of [off, off + len) of the arena returns. */
+static long model_expect(const struct model *m, size_t off, size_t len)
+{
+	size_t first = len, s, e;
+	int i;
+
+	for (i = 0; i < MODEL_KEYS; i++) {
+		if (!m->k[i].enabled)
+			continue;
+		s = m->k[i].off;
+		e = s + m->k[i].len;
+		if (s < off + len && e > off)
+			first = s > off ? (s - off < first ? s - off : first) : 0;
+	}
+	return first ? (long)first : -EPERM;
+}
+
+static void *model_enable_thread(void *arg)
+{
+	struct model_key *k = arg;
+
+	/*
+	 * A thread of its own: in hardware mode ENABLE loads a register of
+	 * the calling thread, and the thread's exit frees it, while the key
+	 * stays enabled for the address space.
+	 */
+	return (void *)(long)(mpx(NULL, 0, k->key, MPX_OP_ENABLE) ? errno : 0);
+}
+
+static void model_region(struct model_key *k, size_t size, unsigned int *seed)
+{
+	k->len = 1 + rand_r(seed) % 2048;
+	k->off = rand_r(seed) % (size - k->len);
+}
+
+/* Reads around key @k and at random places; the mismatches with the model. */
+static int model_probe(struct __test_metadata *_metadata, struct model *m,
+		       const struct model_key *k, int step,
+		       unsigned int *seed)
+{
+	int n, enabled = 0, mismatches = 0;
+	size_t off, len;
+	uintptr_t req[2];
+	long ans[2], want;
+
+	for (n = 0; n < MODEL_KEYS; n++)
+		enabled += m->k[n].enabled;
+	/* Both edges of the changed region, then random places. */
+	for (n = 0; n < MODEL_PROBES + 4; n++) {
+		if (n < 4) {
+			off = k->off + (n & 1 ? k->len : 0);
+			off = n < 2 ? off : off - 1;
+			len = 1;
+		} else {
+			len = n & 1 ? 1 : MODEL_READ;
+			off = rand_r(seed) % (m->size - len);
+		}
+		if (off > m->size - len)
+			continue;
+		req[0] = (uintptr_t)m->base + off;
+		req[1] = len;
+		if (write(m->to_acc[1], req, sizeof(req)) != sizeof(req) ||
+		    read(m->from_acc[0], ans, sizeof(ans)) != sizeof(ans)) {
+			TH_LOG("the accessor is gone");
+			return mismatches + 1;
+		}
+		want = model_expect(m, off, len);
+		if ((ans[0] < 0 ? -ans[1] : ans[0]) == want)
+			continue;
+		if (mismatches++ < 3)
+			TH_LOG("step %d (%d enabled): read of %zu bytes at +%zu returned %ld (%s), the model says %ld",
+			       step, enabled, len, off, ans[0],
+			       ans[0] < 0 ? strerror(ans[1]) : "ok", want);
+	}
+	return mismatches;
+}
+
+static int model_enable(struct model_key *k)
+{
+	pthread_t th;
+	void *err;
+
+	if (pthread_create(&th, NULL, model_enable_thread, k) ||
+	    pthread_join(th, &err))
+		return EAGAIN;
+	if (!err)
+		k->enabled = true;
+	return (long)err;
+}
+
+static int model_disable(struct model_key *k)
+{
+	if (mpx(NULL, 0, k->key, MPX_OP_DISABLE))
+		return errno;
+	k->enabled = false;
+	return 0;
+}
+
+/*
+ * Every key enabled in turn (the span set grows from 4 to 32 spans, with
+ * the fixture's key), then enabled, disabled and moved at random, then
+ * disabled in turn (it shrinks back): after each step, reads by another
+ * process must return exactly what a model of the regions says.
+ */
+TEST_F_TIMEOUT(remote, many_regions_match_a_model, 180)
+{
+	unsigned int seed = 1;
+	struct model m = { 0 };
+	int step = 0, i, mismatches = 0;
+	struct model_key *k;
+
+	m.size = MODEL_PAGES * self->t.page;
+	m.base = mmap(NULL, m.size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_TRUE(m.base != MAP_FAILED);
+	for (i = 0; i < MODEL_KEYS; i++) {
+		model_region(&m.k[i], m.size, &seed);
+		m.k[i].key = mpx(m.base + m.k[i].off, m.k[i].len, 0,
+				 MPX_OP_CREATE);
+		ASSERT_LT(0, (int)m.k[i].key) TH_LOG("CREATE: %s",
+						      strerror(errno));
+	}
+	ASSERT_EQ(0, pipe(m.to_acc));
+	ASSERT_EQ(0, pipe(m.from_acc));
+	m.acc = fork();
+	ASSERT_LE(0, m.acc);
+	if (!m.acc) {
+		/* Not a writer of the requests: EOF ends the loop. */
+		close(m.to_acc[1]);
+		close(m.from_acc[0]);
+		model_accessor(&m, getppid());
+		_exit(0);
+	}
+	for (i = 0; i < MODEL_KEYS; i++, step++) {
+		ASSERT_EQ(0, model_enable(&m.k[i]));
+		mismatches += model_probe(_metadata, &m, &m.k[i], step, &seed);
+	}
+	for (; step < MODEL_KEYS + MODEL_STEPS; step++) {
+		k = &m.k[rand_r(&seed) % MODEL_KEYS];
+		if (!k->enabled) {
+			ASSERT_EQ(0, model_enable(k));
+		} else if (rand_r(&seed) % 2) {
+			model_region(k, m.size, &seed);
+			ASSERT_EQ(0, mpx(m.base + k->off, k->len, k->key,
+					 MPX_OP_SET))
+				TH_LOG("SET: %s", strerror(errno));
+		} else {
+			ASSERT_EQ(0, model_disable(k));
+		}
+		mismatches += model_probe(_metadata, &m, k, step, &seed);
+	}
+	for (i = 0; i < MODEL_KEYS; i++, step++) {
+		if (!m.k[i].enabled)
+			continue;
+		ASSERT_EQ(0, model_disable(&m.k[i]));
+		mismatches += model_probe(_metadata, &m, &m.k[i], step, &seed);
+	}
+	close(m.to_acc[1]);
+	close(m.from_acc[0]);
+	ASSERT_EQ(m.acc, waitpid(m.acc, &i, 0));
+	EXPECT_EQ(0, i);
+	EXPECT_EQ(0, mismatches);
+	for (i = 0; i < MODEL_KEYS; i++)
+		EXPECT_EQ(0, mpx(NULL, 0, m.k[i].key, MPX_OP_FREE));
+	munmap(m.base, m.size);
 }
 
 TEST_HARNESS_MAIN
