@@ -2358,13 +2358,14 @@ static int model_probe(struct __test_metadata *_metadata, struct model *m,
 		if ((ans[0] < 0 ? -ans[1] : ans[0]) == want)
 			continue;
 		if (mismatches++ < 3)
-			TH_LOG("step %d (%d enabled): read of %zu bytes at +%zu returned %ld (%s), the model says %ld",
+			TH_LOG("step %d (%d enabled): %zu bytes at +%zu: %ld (%s), model: %ld",
 			       step, enabled, len, off, ans[0],
 			       ans[0] < 0 ? strerror(ans[1]) : "ok", want);
 	}
 	return mismatches;
 }
 
+/* 0, or -errno of ENABLE (or of starting its thread). */
 static int model_enable(struct model_key *k)
 {
 	pthread_t th;
@@ -2372,16 +2373,17 @@ static int model_enable(struct model_key *k)
 
 	if (pthread_create(&th, NULL, model_enable_thread, k) ||
 	    pthread_join(th, &err))
-		return EAGAIN;
+		return -EAGAIN;
 	if (!err)
 		k->enabled = true;
-	return (long)err;
+	return -(long)err;
 }
 
+/* 0, or -errno of DISABLE. */
 static int model_disable(struct model_key *k)
 {
 	if (mpx(NULL, 0, k->key, MPX_OP_DISABLE))
-		return errno;
+		return -errno;
 	k->enabled = false;
 	return 0;
 }
@@ -2407,8 +2409,8 @@ TEST_F_TIMEOUT(remote, many_regions_match_a_model, 180)
 		model_region(&m.k[i], m.size, &seed);
 		m.k[i].key = mpx(m.base + m.k[i].off, m.k[i].len, 0,
 				 MPX_OP_CREATE);
-		ASSERT_LT(0, (int)m.k[i].key) TH_LOG("CREATE: %s",
-						      strerror(errno));
+		ASSERT_LT(0, (int)m.k[i].key)
+			TH_LOG("CREATE: %s", strerror(errno));
 	}
 	ASSERT_EQ(0, pipe(m.to_acc));
 	ASSERT_EQ(0, pipe(m.from_acc));
