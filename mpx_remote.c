@@ -552,8 +552,13 @@ static int mpx_policy_set(const char *val, const struct kernel_param *kp)
 	if (policy < 0)
 		return policy;
 	mutex_lock(&mpx_remote_mutex);
-	/* A policy that cannot be enforced is refused, the old one stays. */
-	if (policy != MPX_POLICY_OFF && mpx_keys_nr_enabled())
+	/*
+	 * A policy that cannot be enforced is refused, the old one stays.
+	 * An ENABLE that passed mpx_remote_get() under "off" has armed
+	 * nothing and may not have counted its key yet: it is pending.
+	 */
+	if (policy != MPX_POLICY_OFF &&
+	    (mpx_keys_nr_enabled() || atomic_read(&mpx_remote_pending)))
 		ret = mpx_remote_arm();
 	if (!ret) {
 		WRITE_ONCE(mpx_policy, policy);
