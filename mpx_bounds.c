@@ -78,12 +78,20 @@ static_assert(ARRAY_SIZE(mpx_xcomp) > XFEATURE_BNDCSR);
 /* One standard-format XSAVE area per CPU, used under fpregs_lock. */
 static void __percpu *mpx_xsave_buf;
 
-/* Which path register accesses took (debugfs). */
-static atomic_long_t mpx_fpu_live_count = ATOMIC_LONG_INIT(0);
-static atomic_long_t mpx_fpu_init_count = ATOMIC_LONG_INIT(0);
+/*
+ * Which path register accesses took (debugfs), counted per CPU: GET and
+ * CHECK count on every call, and must not share a cache line between
+ * CPUs for it.
+ */
+struct mpx_fpu_stats {
+	unsigned long live;	/* XSAVE or XRSTOR of the live registers */
+	unsigned long memory;	/* edits of the saved xstate */
+	unsigned long init;	/* XGETBV(1) answered: no bound in use */
+};
+
+static DEFINE_PER_CPU(struct mpx_fpu_stats, mpx_fpu_stats);
 /* XGETBV(1) reports the components in use (CPUID 0xD.1 EAX bit 2). */
 static bool mpx_xinuse __ro_after_init;
-static atomic_long_t mpx_fpu_memory_count = ATOMIC_LONG_INIT(0);
 
 /* The layout of components 3 (64 bytes) and 4 (16 bytes used). */
 #define MPX_BNDREGS_SIZE	sizeof_field(struct mpx_bndstate, bnd)
@@ -214,13 +222,13 @@ static int mpx_bnd_access(struct mpx_bndstate *st, bool write)
 		fpregs_lock();
 	if (!test_thread_flag(TIF_NEED_FPU_LOAD)) {
 		ret = mpx_live_access(st, write);
-		atomic_long_inc(&mpx_fpu_live_count);
+		this_cpu_inc(mpx_fpu_stats.live);
 	} else {
 		ret = mpx_image_access(&fpu->fpstate->regs.xsave, st, write);
 		/* Make the return to user mode reload the edited image. */
 		if (!ret && write)
 			fpu->last_cpu = -1;
-		atomic_long_inc(&mpx_fpu_memory_count);
+		this_cpu_inc(mpx_fpu_stats.memory);
 	}
 	if (!irqs_off)
 		fpregs_unlock();
@@ -246,7 +254,7 @@ static bool mpx_bnd_regs_init(void)
 	if (!irqs_off)
 		fpregs_unlock();
 	if (init)
-		atomic_long_inc(&mpx_fpu_init_count);
+		this_cpu_inc(mpx_fpu_stats.init);
 	return init;
 }
 
@@ -412,9 +420,16 @@ int mpx_bnd_unload(unsigned long addr, int len)
  */
 void mpx_bounds_stats(long *live, long *memory, long *init)
 {
-	*live = atomic_long_read(&mpx_fpu_live_count);
-	*memory = atomic_long_read(&mpx_fpu_memory_count);
-	*init = atomic_long_read(&mpx_fpu_init_count);
+	const struct mpx_fpu_stats *st;
+	int cpu;
+
+	*live = *memory = *init = 0;
+	for_each_possible_cpu(cpu) {
+		st = per_cpu_ptr(&mpx_fpu_stats, cpu);
+		*live += READ_ONCE(st->live);
+		*memory += READ_ONCE(st->memory);
+		*init += READ_ONCE(st->init);
+	}
 }
 
 static void __init mpx_xstate_layout(void)
