@@ -187,7 +187,13 @@ static int mpx_live_access(struct mpx_bndstate *st, bool write)
 	void *buf = this_cpu_ptr(mpx_xsave_buf);
 	int ret;
 
-	memset(buf, 0, mpx_xsave_size);
+	/*
+	 * Only the header must be clean (XCOMP_BV and the reserved bytes
+	 * zero, XSTATE_BV what is written below): XSAVE and XRSTOR of
+	 * components 3 and 4 touch nothing else but the components, which
+	 * a write fills in whole and a read looks at only when saved.
+	 */
+	memset(mpx_xsave_hdr(buf), 0, sizeof(struct xstate_header));
 	if (!write) {
 		ret = mpx_xsave(buf, MPX_XFEATURES);
 		return ret ?: mpx_image_access(buf, st, false);
