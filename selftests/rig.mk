@@ -16,7 +16,8 @@
 #   make torture N=  the torture suite alone, N reload cycles
 #   make demo     boot the VM, load the module and show it working
 #   make bench    what a call costs, idle and traced, as ratios to getppid(),
-#                 and a key's kernel memory, under each CPU model of CPUS
+#                 and a key's kernel memory, under each CPU model of CPUS,
+#                 BOOTS times (default 3), then each figure's median
 #   make profile  where the time of each kind of call goes (function_graph
 #                 in the VM, tools/bench/mpx_profile.sh), under each CPU model
 #   make lint     checkpatch.pl --strict, kernel-doc, shellcheck, sparse and
@@ -35,6 +36,7 @@ CACHE ?= /var/cache/mpx
 export CACHE
 KERNELS ?=
 CPUS ?= max max,-mpx
+BOOTS ?= 3
 JOBS ?= 1
 N ?=
 KSH := selftests/vm/kernel.sh --cache $(CACHE)
@@ -102,9 +104,17 @@ demo: tools
 # Both CPU models, one VM each: hardware mode, then software mode.
 bench: tools
 	$(KBUILD) $(RIG_KVER) modules >/dev/null
-	set -e; for cpu in $(CPUS); do \
-		$(RUN) --kver $(RIG_KVER) --cpu $$cpu \
-			--ko build/kbuild/$(RIG_KVER)/mpx.ko test tools/bench/mpx_bench; \
+	set -e; mkdir -p build/bench; for cpu in $(CPUS); do \
+		rm -f build/bench/$$cpu-*.log; \
+		for boot in $$(seq $(BOOTS)); do \
+			log=build/bench/$$cpu-$$boot.log; \
+			$(RUN) --kver $(RIG_KVER) --cpu $$cpu \
+				--ko build/kbuild/$(RIG_KVER)/mpx.ko \
+				test tools/bench/mpx_bench >$$log 2>&1 || \
+				{ cat $$log; exit 1; }; \
+			cat $$log; \
+		done; \
+		tools/bench/mpx_bench_median.sh build/bench/$$cpu-*.log; \
 	done
 
 profile: tools

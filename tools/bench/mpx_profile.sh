@@ -411,32 +411,32 @@ focus()
 	echo 1 > $T/max_graph_depth
 	echo "# -- one function hooked at a time, $FN calls"
 	focused INFO info mpx_keys_max "$IOCTL" security_file_ioctl mpx_ioctl
-	focused GET get mpx_mm_lookup "$IOCTL" security_file_ioctl \
-		mpx_ioctl mpx_syscall mpx_key_get mpx_key_snapshot \
+	focused GET get __rcu_read_lock "$IOCTL" security_file_ioctl \
+		mpx_ioctl mpx_syscall mpx_key_get mpx_key_snapshot xas_load \
 		mpx_bnd_find mpx_bnd_regs_init
 	focused CHECK check mpx_valid_region "$IOCTL" mpx_ioctl mpx_syscall \
 		mpx_key_check mpx_key_snapshot
 	focused CREATE create mpx_valid_region "$IOCTL" mpx_ioctl \
-		mpx_key_create mpx_region_mapped find_vma mpx_mm_lookup \
+		mpx_key_create mpx_region_mapped find_vma mpx_key_reserve \
+		__xa_alloc_cyclic xa_store \
 		mutex_lock_killable kmalloc_trace kmem_cache_alloc_lru \
 		mpx_key_event.isra.0 mutex_unlock
 	focused ENABLE enable mpx_hw_mode "$IOCTL" mpx_ioctl \
 		mpx_key_enable_check mpx_remote_get mpx_key_enable \
 		mpx_key_locked mpx_do_enable mpx_bnd_load mpx_bnd_access \
-		mpx_spans_rebuild kvmalloc_node mpx_remote_put \
+		mpx_spans_insert mpx_remote_put \
 		mutex_lock_killable mutex_unlock
 	focused DISABLE disable mpx_hw_mode "$IOCTL" mpx_ioctl \
 		mpx_key_disable mpx_key_locked mpx_do_disable mpx_bnd_unload \
-		mpx_bnd_regs_init mpx_bnd_access mpx_spans_rebuild \
-		kvfree_call_rcu
+		mpx_bnd_regs_init mpx_bnd_access mpx_spans_remove
 	focused FREE free mpx_hw_mode "$IOCTL" mpx_ioctl mpx_key_free \
 		mpx_key_locked mpx_do_free mpx_bnd_unload mpx_bnd_regs_init \
-		__local_bh_enable_ip kvfree_call_rcu call_rcu
+		__local_bh_enable_ip xa_erase kvfree_call_rcu call_rcu
 	events 1 1
-	focused "traced GET" get mpx_mm_lookup "$IOCTL" mpx_ioctl \
+	focused "traced GET" get __rcu_read_lock "$IOCTL" mpx_ioctl \
 		mpx_syscall kprobe_ftrace_handler aggr_pre_handler \
 		pre_handler_kretprobe mpx_enter_pre mpx_exit_entry \
-		kretprobe_rethook_handler mpx_exit_ret ktime_get
+		kretprobe_rethook_handler mpx_exit_ret
 	events 0 0
 	echo > $T/set_ftrace_filter
 	echo > $T/set_graph_function

@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# mpx_bench_median.sh LOG... - the median of each mpx_bench figure over
+# the runs whose VM logs are given (one boot each, same kernel and CPU
+# model). A boot moves every figure of its run alike, but not by the same
+# amount from boot to boot (address-space layout, TCG's translation
+# caches): under QEMU TCG a ratio varies by up to 0.2 between boots, so
+# one boot is not enough to judge a change by.
+#
+# Prints, as "# " lines: the kernel and mode, then for each configuration
+# its median "x getppid", then each figure's median with the values of
+# the boots in brackets.
+
+if [ $# -eq 0 ]; then
+	echo "usage: $0 LOG..." >&2
+	exit 2
+fi
+
+awk -v boots=$# '
+function median(list,    n, v, i, j, t) {
+	n = split(list, v, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function add(name, value) {
+	if (!(name in vals))
+		order[++nr] = name
+	vals[name] = vals[name] " " value
+}
+# The VM rig nests the bench TAP one level: "# # ".
+{ sub(/^# # /, "") }
+/^kernel .* mode, median of/ { sub(/, median of.*/, ""); head = $0; next }
+# A configuration row: name, ns per call, ratio to getppid.
+/^[A-Za-z].*  +[0-9]+  +[0-9.]+$/ {
+	ratio = $NF; $NF = ""; $(NF - 1) = ""
+	sub(/ +$/, "")
+	add($0 " (x getppid)", ratio)
+	next
+}
+/ = [0-9.]+$/ {
+	value = $NF; sub(/ = [0-9.]+$/, "")
+	add($0, value)
+	next
+}
+/^kernel memory per live key.*: [0-9]+ B$/ {
+	value = $(NF - 1); sub(/: [0-9]+ B$/, "")
+	add($0 " (B)", value)
+}
+END {
+	printf "# bench medians over %d boots: %s\n", boots, head
+	for (i = 1; i <= nr; i++)
+		printf "# %-56s %7.2f  [%s ]\n", order[i], median(vals[order[i]]),
+		       vals[order[i]]
+}' "$@"
