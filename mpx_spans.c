@@ -19,8 +19,10 @@
  * array is kept until mpx_spans_clear().
  *
  * The writers run in process context, serialized by the caller's lock;
- * preemption is off for the few instructions of a change in place, so a
- * reader on another CPU spins at most that long, also on PREEMPT_RT.
+ * preemption is off during a change in place (a memmove of the spans after
+ * the one changed), so a reader on another CPU spins at most that long,
+ * also on PREEMPT_RT. Readers use the raw seqcount API: a remote-access
+ * hook may run from int3, which lockdep takes for NMI context.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -308,7 +310,7 @@ u32 mpx_spans_exact(struct mpx_span_set *s, unsigned long start,
 	u32 key;
 
 	do {
-		seq = read_seqcount_begin(&s->seq);
+		seq = raw_read_seqcount_begin(&s->seq);
 		key = 0;
 		sp = rcu_dereference(s->arr);
 		if (!sp)
@@ -342,7 +344,7 @@ bool mpx_spans_first(struct mpx_span_set *s, unsigned long addr,
 	bool found;
 
 	do {
-		seq = read_seqcount_begin(&s->seq);
+		seq = raw_read_seqcount_begin(&s->seq);
 		found = false;
 		sp = rcu_dereference(s->arr);
 		if (!sp)
