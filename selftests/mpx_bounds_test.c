@@ -359,6 +359,56 @@ TEST_F(bnd, set_moves_register)
 	EXPECT_BNDERR(lo - 1, lo, lo + self->len - 1);
 }
 
+/*
+ * What carries over to a real CPU, where XSAVE and XRSTOR cost more than
+ * under an emulator: GET and CHECK of a key no register of the thread
+ * holds execute neither (XGETBV(1) tells that no bound is in use), and
+ * ENABLE and DISABLE each read and write the registers once (an XSAVE and
+ * an XRSTOR, or the same on the saved xstate when the task's FPU state is
+ * not in the CPU at that moment).
+ */
+#define XSAVE_CALLS	100
+
+TEST(xsave_counts)
+{
+	long live, memory, d_live, d_memory;
+	unsigned int key;
+	char *p;
+	int i;
+
+	REQUIRE_HW();
+	if (state_value("fpu_live") < 0)
+		SKIP(return, "no %s", STATE_FILE);
+	p = map_pages(1);
+	ASSERT_NE(NULL, p);
+	key = mpx(p, getpagesize(), 0, MPX_OP_CREATE);
+	ASSERT_LT(0, (int)key) TH_LOG("CREATE: %s", strerror(errno));
+
+	live = state_value("fpu_live");
+	for (i = 0; i < XSAVE_CALLS; i++) {
+		ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_GET));
+		ASSERT_EQ(0, mpx(p, 1, key, MPX_OP_CHECK));
+	}
+	d_live = state_value("fpu_live") - live;
+	EXPECT_EQ(0, d_live)
+		TH_LOG("%d GETs and CHECKs of a key no register holds ran %ld XSAVEs",
+		       2 * XSAVE_CALLS, d_live);
+
+	live = state_value("fpu_live");
+	memory = state_value("fpu_memory");
+	for (i = 0; i < XSAVE_CALLS; i++) {
+		ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_ENABLE));
+		ASSERT_EQ(0, mpx(NULL, 0, key, MPX_OP_DISABLE));
+	}
+	d_live = state_value("fpu_live") - live;
+	d_memory = state_value("fpu_memory") - memory;
+	EXPECT_EQ(4 * XSAVE_CALLS, d_live + d_memory)
+		TH_LOG("%d ENABLE+DISABLE: %ld XSAVE/XRSTOR, %ld saved-xstate accesses",
+		       XSAVE_CALLS, d_live, d_memory);
+	EXPECT_EQ(0, mpx(NULL, 0, key, MPX_OP_FREE));
+	munmap(p, getpagesize());
+}
+
 /* The in-memory path: the task's FPU state saved before every access. */
 TEST(saved_xstate_path)
 {
