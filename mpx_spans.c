@@ -125,16 +125,19 @@ static unsigned int mpx_spans_find(const struct mpx_spans *sp,
 	return sp->nr;
 }
 
-/* Make room at @i and fill it in; @sp has room. */
-static void mpx_spans_put(struct mpx_spans *sp, unsigned int i,
-			  unsigned long start, unsigned long end, u32 key)
+/* Add a span at its place in the order; @sp has room. Returns its index. */
+static unsigned int mpx_spans_put(struct mpx_spans *sp, unsigned long start,
+				  unsigned long end, u32 key)
 {
+	unsigned int i = mpx_spans_lower(sp, sp->nr, start, end);
+
 	memmove(&sp->span[i + 1], &sp->span[i],
 		(sp->nr - i) * sizeof(sp->span[0]));
 	sp->span[i].start = start;
 	sp->span[i].end = end;
 	sp->span[i].key = key;
 	WRITE_ONCE(sp->nr, sp->nr + 1);
+	return i;
 }
 
 static void mpx_spans_del(struct mpx_spans *sp, unsigned int i)
@@ -194,13 +197,10 @@ int mpx_spans_insert(struct mpx_span_set *s, unsigned long start,
 		     unsigned long end, u32 key)
 {
 	struct mpx_spans *sp = mpx_spans_get(s), *nsp;
-	unsigned int i;
 
 	if (sp && sp->nr < sp->cap) {
-		i = mpx_spans_lower(sp, sp->nr, start, end);
 		mpx_spans_write_begin(s);
-		mpx_spans_put(sp, i, start, end, key);
-		mpx_spans_fix(sp, i);
+		mpx_spans_fix(sp, mpx_spans_put(sp, start, end, key));
 		mpx_spans_write_end(s);
 		return 0;
 	}
@@ -208,9 +208,7 @@ int mpx_spans_insert(struct mpx_span_set *s, unsigned long start,
 	nsp = mpx_spans_copy(sp, sp ? 2 * sp->cap : MPX_SPANS_MIN);
 	if (!nsp)
 		return -ENOMEM;
-	i = mpx_spans_lower(nsp, nsp->nr, start, end);
-	mpx_spans_put(nsp, i, start, end, key);
-	mpx_spans_fix(nsp, i);
+	mpx_spans_fix(nsp, mpx_spans_put(nsp, start, end, key));
 	mpx_spans_publish(s, nsp);
 	return 0;
 }
@@ -277,8 +275,7 @@ void mpx_spans_move(struct mpx_span_set *s, u32 key, unsigned long start,
 		return;
 	mpx_spans_write_begin(s);
 	mpx_spans_del(sp, i);
-	j = mpx_spans_lower(sp, sp->nr, new_start, new_end);
-	mpx_spans_put(sp, j, new_start, new_end, key);
+	j = mpx_spans_put(sp, new_start, new_end, key);
 	mpx_spans_fix(sp, min(i, j));
 	mpx_spans_write_end(s);
 }
