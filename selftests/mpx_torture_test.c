@@ -119,18 +119,6 @@ static void *shared_map(size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Load MPX_KO with the module parameters @params ("" for none). */
-static int load(const char *params)
-{
-	int fd = open(getenv("MPX_KO"), O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	close(fd);
-	return ret;
-}
-
 /* One call on @fd; 1 when its result is not @want (and errno @err). */
 static int hammer_call(int fd, struct mpx_args *k, int want, int err)
 {
@@ -302,7 +290,7 @@ TEST_F_TIMEOUT(torture, reload_under_load, TORTURE_TIMEOUT_S)
 		t_unload += now_ms() - t0;
 		unloaded++;
 		t0 = now_ms();
-		ASSERT_EQ(0, load(""))
+		ASSERT_EQ(0, mpx_module_load(""))
 			TH_LOG("reload %d: %s", unloaded, strerror(errno));
 		t_load += now_ms() - t0;
 		atomic_fetch_add(&sh->gen, 1);
@@ -620,7 +608,7 @@ TEST_F_TIMEOUT(torture, reload_while_holders_exit, TORTURE_TIMEOUT_S)
 	/* Room for thousands of keys a process. */
 	ASSERT_EQ(0, unload(UNLOAD_WAIT_MS * mpx_slow()))
 		TH_LOG("unload: %s", strerror(errno));
-	ASSERT_EQ(0, load(HOLDER_PARAMS))
+	ASSERT_EQ(0, mpx_module_load(HOLDER_PARAMS))
 		TH_LOG("load %s: %s", HOLDER_PARAMS, strerror(errno));
 	nkeys = max_keys();
 	if (nkeys > HOLDER_KEYS)
@@ -684,7 +672,7 @@ TEST_F_TIMEOUT(torture, reload_while_holders_exit, TORTURE_TIMEOUT_S)
 		ASSERT_EQ(0, unload(UNLOAD_WAIT_MS * mpx_slow()))
 			TH_LOG("round %d: unload: %s", rounds, strerror(errno));
 		t_unload += now_ms() - t0;
-		ASSERT_EQ(0, load(HOLDER_PARAMS))
+		ASSERT_EQ(0, mpx_module_load(HOLDER_PARAMS))
 			TH_LOG("round %d: reload: %s", rounds, strerror(errno));
 		rounds++;
 		ASSERT_EQ(kpid, waitpid(kpid, &status, 0));
@@ -704,7 +692,7 @@ TEST_F_TIMEOUT(torture, reload_while_holders_exit, TORTURE_TIMEOUT_S)
 	/* The default parameters again, for the tests after this one. */
 	ASSERT_EQ(0, unload(UNLOAD_WAIT_MS * mpx_slow()))
 		TH_LOG("unload: %s", strerror(errno));
-	ASSERT_EQ(0, load(""))
+	ASSERT_EQ(0, mpx_module_load(""))
 		TH_LOG("reload: %s", strerror(errno));
 	TH_LOG("%d rounds of %d holders with %d keys (%d pinned) in %ld ms",
 	       rounds, HOLDERS, nkeys, pinned, now_ms() - start);
