@@ -16,8 +16,9 @@
 #   make torture N=  the torture suite alone, N reload cycles
 #   make demo     boot the VM, load the module and show it working
 #   make bench    what a call costs, idle and traced, as ratios to getppid(),
-#                 and a key's kernel memory, under each CPU model of CPUS,
-#                 BOOTS times (default 3), then each figure's median
+#                 and a key's kernel memory, under each CPU model of CPUS:
+#                 BOOTS boots (default 3) of RUNS runs each (default 3,
+#                 each loading the module anew), then each figure's median
 #   make profile  where the time of each kind of call goes (function_graph
 #                 in the VM, tools/bench/mpx_profile.sh), under each CPU model
 #   make lint     checkpatch.pl --strict, kernel-doc, shellcheck, sparse and
@@ -37,6 +38,7 @@ export CACHE
 KERNELS ?=
 CPUS ?= max max,-mpx
 BOOTS ?= 3
+RUNS ?= 3
 JOBS ?= 1
 N ?=
 KSH := selftests/vm/kernel.sh --cache $(CACHE)
@@ -101,7 +103,9 @@ torture: tools selftests
 demo: tools
 	$(call rig_run,$(RIG_KVER),,demo)
 
-# Both CPU models, one VM each: hardware mode, then software mode.
+# Both CPU models, BOOTS VMs each: hardware mode, then software mode. A VM
+# runs the bench RUNS times; each run reloads the module (max_keys), so the
+# medians are over RUNS x BOOTS placements of the kernel and the module.
 bench: tools
 	$(KBUILD) $(RIG_KVER) modules >/dev/null
 	set -e; mkdir -p build/bench; for cpu in $(CPUS); do \
@@ -110,7 +114,8 @@ bench: tools
 			log=build/bench/$$cpu-$$boot.log; \
 			$(RUN) --kver $(RIG_KVER) --cpu $$cpu \
 				--ko build/kbuild/$(RIG_KVER)/mpx.ko \
-				test tools/bench/mpx_bench >$$log 2>&1 || \
+				test $(foreach r,$(shell seq $(RUNS)),tools/bench/mpx_bench) \
+				>$$log 2>&1 || \
 				{ cat $$log; exit 1; }; \
 			cat $$log; \
 		done; \

@@ -8,6 +8,10 @@
  *
  *   getppid             the floor of a system call
  *   INFO ioctl          a near-null ioctl on /dev/mpx
+ *   GET of key 0        the floor of any mpx() call: its arguments copied
+ *                       in, validated and dispatched, then ENOENT before
+ *                       any lookup (GET idle minus this is what GET's own
+ *                       work costs)
  *   GET, idle           mpx(GET): no event consumed, probes disarmed
  *   GET, key events     mpx_key enabled (not emitted by GET): still idle
  *   GET, probes armed   mpx_enter + mpx_exit recorded for every call
@@ -80,14 +84,15 @@
 #define BIG_KEYS	65536
 
 enum {
-	GETPPID, INFO, GET_IDLE, GET_KEYEV, GET_ARMED, CHECK_IDLE,
+	GETPPID, INFO, GET_KEY0, GET_IDLE, GET_KEYEV, GET_ARMED, CHECK_IDLE,
 	LIFE, PKEY, PVM_OFF, PVM_ARMED, PVM_KEYS, GET_BIG, GET_2P,
 	GETPPID_2P, NR_CONF
 };
 
 static const char *const conf_name[NR_CONF] = {
-	"getppid", "INFO ioctl", "GET, idle", "GET, key events",
-	"GET, probes armed", "CHECK, idle", "life cycle (per op)",
+	"getppid", "INFO ioctl", "GET of key 0", "GET, idle",
+	"GET, key events", "GET, probes armed", "CHECK, idle",
+	"life cycle (per op)",
 	"pkey (per call)", "pvm, hooks off", "pvm, hooks armed",
 	"pvm, 1000 keys", "GET, 65,536 keys", "GET, 2 processes",
 	"getppid, 2 proc.",
@@ -330,6 +335,9 @@ static double round_ns(int c)
 			break;
 		case CHECK_IDLE:
 			mpx(buf, 16, key, MPX_OP_CHECK);
+			break;
+		case GET_KEY0:
+			mpx(NULL, 0, 0, MPX_OP_GET);
 			break;
 		default:
 			mpx(NULL, 0, key, MPX_OP_GET);
@@ -577,6 +585,8 @@ int main(void)
 	printf("# traced: (GET armed - GET idle) / getppid = %.2f\n",
 	       (med[GET_ARMED] - med[GET_IDLE]) / med[GETPPID]);
 	ratio("GET idle / INFO ioctl", med, GET_IDLE, INFO);
+	ratio("GET of key 0 / INFO ioctl", med, GET_KEY0, INFO);
+	ratio("GET idle / GET of key 0", med, GET_IDLE, GET_KEY0);
 	ratio("CHECK idle / INFO ioctl", med, CHECK_IDLE, INFO);
 	ratio("life cycle per op / pkey per call", med, LIFE, PKEY);
 	ratio("GET with 65,536 keys / with 1 key", med, GET_BIG, GET_IDLE);

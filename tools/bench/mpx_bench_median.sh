@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # mpx_bench_median.sh LOG... - the median of each mpx_bench figure over
-# the runs whose VM logs are given (one boot each, same kernel and CPU
-# model). A boot moves every figure of its run alike, but not by the same
-# amount from boot to boot (address-space layout, TCG's translation
-# caches): under QEMU TCG a ratio varies by up to 0.2 between boots, so
-# one boot is not enough to judge a change by.
+# the runs in the VM logs given (one boot each, one or more runs per boot,
+# same kernel and CPU model). Under QEMU TCG where the kernel and the
+# module sit (KASLR; each run loads the module anew) moves figures by up to
+# 0.2, and the INFO ioctl's time by up to 2x, through TCG's translation
+# caches: one run is not enough to judge a change by.
 #
 # Prints, as "# " lines: the kernel and mode, then for each configuration
 # its median "x getppid", then each figure's median with the values of
-# the boots in brackets.
+# the runs in brackets.
 
 if [ $# -eq 0 ]; then
 	echo "usage: $0 LOG..." >&2
@@ -33,7 +33,9 @@ function add(name, value) {
 }
 # The VM rig nests the bench TAP one level: "# # ".
 { sub(/^# # /, "") }
-/^kernel .* mode, median of/ { sub(/, median of.*/, ""); head = $0; next }
+/^kernel .* mode, median of/ {
+	sub(/, median of.*/, ""); head = $0; runs++; next
+}
 # A configuration row: name, ns per call, ratio to getppid.
 /^[A-Za-z].*  +[0-9]+  +[0-9.]+$/ {
 	ratio = $NF; $NF = ""; $(NF - 1) = ""
@@ -51,7 +53,8 @@ function add(name, value) {
 	add($0 " (B)", value)
 }
 END {
-	printf "# bench medians over %d boots: %s\n", boots, head
+	printf "# bench medians over %d runs in %d boots: %s\n", runs, boots,
+	       head
 	for (i = 1; i <= nr; i++)
 		printf "# %-56s %7.2f  [%s ]\n", order[i], median(vals[order[i]]),
 		       vals[order[i]]
