@@ -31,6 +31,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/init.h>
+#include <linux/jump_label.h>
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
@@ -68,7 +69,8 @@ MODULE_PARM_DESC(fpu_memory,
 		 "Test aid: always edit the saved xstate instead of the registers");
 
 static bool mpx_cpu_mpx __ro_after_init;
-static bool mpx_hw __ro_after_init;
+/* Hardware mode, set once at init: a static key, tested on every GET. */
+DEFINE_STATIC_KEY_FALSE(mpx_hw_key);
 
 /* CPUID 0xD rows of the components up to BNDCSR (mpx_xstate.h). */
 static struct mpx_xstate_comp mpx_xcomp[MPX_XSTATE_NR_COMP] __ro_after_init;
@@ -102,11 +104,6 @@ static_assert(MPX_BNDCSR_SIZE == 16);
 bool mpx_cpu_has_mpx(void)
 {
 	return mpx_cpu_mpx;
-}
-
-bool mpx_hw_mode(void)
-{
-	return mpx_hw;
 }
 
 /*
@@ -274,7 +271,7 @@ static bool mpx_bnd_regs_init(void)
  */
 int mpx_bnd_read(struct mpx_bndstate *st)
 {
-	if (!mpx_hw)
+	if (!mpx_hw_mode())
 		return -EOPNOTSUPP;
 	return mpx_bnd_access(st, false);
 }
@@ -325,7 +322,7 @@ int mpx_bnd_find(unsigned long addr, int len)
 {
 	struct mpx_bndstate st;
 
-	if (!mpx_hw || mpx_bnd_regs_init() || mpx_bnd_access(&st, false))
+	if (!mpx_hw_mode() || mpx_bnd_regs_init() || mpx_bnd_access(&st, false))
 		return -1;
 	return mpx_bnd_match(&st, addr, len);
 }
@@ -477,7 +474,7 @@ int __init mpx_bounds_init(void)
 	if (!mpx_xsave_buf)
 		return -ENOMEM;
 	mpx_xinuse = boot_cpu_has(X86_FEATURE_XGETBV1);
-	mpx_hw = true;
+	static_branch_enable(&mpx_hw_key);
 	return 0;
 }
 
@@ -488,6 +485,6 @@ int __init mpx_bounds_init(void)
  */
 void mpx_bounds_exit(void)
 {
-	if (mpx_hw)
+	if (mpx_hw_mode())
 		free_percpu(mpx_xsave_buf);
 }

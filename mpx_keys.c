@@ -568,7 +568,7 @@ int mpx_key_get(unsigned int key, struct mpx_key_info *info)
 	ret = mpx_key_snapshot(key, &k);
 	if (ret)
 		return ret;
-	bnd = mpx_bnd_find(k.addr, k.len);
+	bnd = mpx_hw_mode() ? mpx_bnd_find(k.addr, k.len) : -1;
 	info->key = k.id;
 	info->status = k.enabled ? MPX_STATUS_ENABLED : 0;
 	if (bnd >= 0)

@@ -7,6 +7,7 @@
 #ifndef _MPX_BOUNDS_H
 #define _MPX_BOUNDS_H
 
+#include <linux/jump_label.h>
 #include <linux/types.h>
 #include <uapi/linux/mpx.h>
 
@@ -27,7 +28,15 @@ int mpx_bounds_init(void);
 void mpx_bounds_exit(void);
 void mpx_bounds_stats(long *live, long *memory, long *init);
 bool mpx_cpu_has_mpx(void);
-bool mpx_hw_mode(void);
+
+DECLARE_STATIC_KEY_FALSE(mpx_hw_key);
+
+/* Hardware mode: keys go into bound registers (fixed at module init). */
+static inline bool mpx_hw_mode(void)
+{
+	return static_branch_unlikely(&mpx_hw_key);
+}
+
 int mpx_bnd_read(struct mpx_bndstate *st);
 int mpx_bnd_find(unsigned long addr, int len);
 int mpx_bnd_load(unsigned long addr, int len);
