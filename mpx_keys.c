@@ -527,9 +527,11 @@ int mpx_key_set(unsigned int key, unsigned long addr, int len)
  * CHECK only read, so they take no lock but RCU (SET copies on write,
  * ENABLE and DISABLE flip one flag). One RCU section covers the address
  * space's lookup and the key's (xas_load(), not xa_load(), which would
- * take its own).
+ * take its own). Inlined: GET and CHECK are the hot calls, and a call
+ * less is measurable there.
  */
-static int mpx_key_snapshot(unsigned int key, struct mpx_key *snap)
+static __always_inline int mpx_key_snapshot(unsigned int key,
+					    struct mpx_key *snap)
 {
 	struct mm_struct *mm = current->mm;
 	struct mpx_key *k = NULL;
