@@ -34,6 +34,7 @@
 #include <linux/jump_label.h>
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <asm/asm.h>
@@ -242,20 +243,26 @@ static int mpx_bnd_access(struct mpx_bndstate *st, bool write)
  * Are the calling thread's four bound registers all in their init state
  * (no bound at all)? XGETBV(1) tells, without an XSAVE, while the state is
  * in the CPU; false when it cannot tell (then the caller reads them).
+ *
+ * Disabling preemption is enough here, unlike for mpx_bnd_access(): only
+ * a context switch can put another task's bound registers in the CPU.
+ * A softirq that uses the FPU in between (kernel_fpu_begin()) saves the
+ * task's state and sets TIF_NEED_FPU_LOAD, but leaves the bound registers
+ * as they are, and so XINUSE's BNDREGS bit. fpregs_lock() would also
+ * disable and re-enable bottom halves, which GET, which comes here on
+ * every call, need not pay for.
  */
 static bool mpx_bnd_regs_init(void)
 {
-	bool irqs_off = irqs_disabled(), init = false;
+	bool init = false;
 
 	if (!mpx_xinuse || mpx_fpu_memory)
 		return false;
-	if (!irqs_off)
-		fpregs_lock();
+	preempt_disable();
 	if (!test_thread_flag(TIF_NEED_FPU_LOAD))
 		init = !(xgetbv(XCR_XFEATURE_IN_USE_MASK) &
 			 XFEATURE_MASK_BNDREGS);
-	if (!irqs_off)
-		fpregs_unlock();
+	preempt_enable();
 	if (init)
 		this_cpu_inc(mpx_fpu_stats.init);
 	return init;
