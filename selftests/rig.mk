@@ -18,7 +18,9 @@
 #   make bench    what a call costs, idle and traced, as ratios to getppid(),
 #                 and a key's kernel memory, under each CPU model of CPUS:
 #                 BOOTS boots (default 3) of RUNS runs each (default 3,
-#                 each loading the module anew), then each figure's median
+#                 each loading the module anew), then each figure's median;
+#                 BASE=REV compares REV's module with this tree's, in turn
+#                 in the same boots
 #   make profile  where the time of each kind of call goes (function_graph
 #                 in the VM, tools/bench/mpx_profile.sh), under each CPU model
 #   make lint     checkpatch.pl --strict, kernel-doc, shellcheck, sparse and
@@ -106,21 +108,44 @@ demo: tools
 # Both CPU models, BOOTS VMs each: hardware mode, then software mode. A VM
 # runs the bench RUNS times; each run reloads the module (max_keys), so the
 # medians are over RUNS x BOOTS placements of the kernel and the module.
+# BASE=REV: REV's module (built by REV's own rig in build/bench/base) and
+# this tree's take turns in the same boots (tools/bench/mpx_bench_ab.sh),
+# and each gets its medians: a change judged against its base without the
+# boot-to-boot noise.
+BENCH_BASE := build/bench/base
 bench: tools
 	$(KBUILD) $(RIG_KVER) modules >/dev/null
-	set -e; mkdir -p build/bench; for cpu in $(CPUS); do \
+	mkdir -p build/bench
+ifneq ($(BASE),)
+	rm -rf $(BENCH_BASE) && mkdir -p $(BENCH_BASE)
+	git archive $(BASE) | tar -x -C $(BENCH_BASE)
+	$(BENCH_BASE)/selftests/vm/kbuild.sh --cache $(CACHE) $(RIG_KVER) \
+		modules >/dev/null
+	cp $(BENCH_BASE)/build/kbuild/$(RIG_KVER)/mpx.ko build/bench/mpx_base.ko
+	cp build/kbuild/$(RIG_KVER)/mpx.ko build/bench/mpx_this.ko
+endif
+	set -e; for cpu in $(CPUS); do \
 		rm -f build/bench/$$cpu-*.log; \
 		for boot in $$(seq $(BOOTS)); do \
 			log=build/bench/$$cpu-$$boot.log; \
+			MPX_GUEST_ENV=MPX_BENCH_RUNS=$(RUNS) \
+			MPX_EXTRA_BIN="$(GUEST_BIN) $(BENCH_BIN)" \
 			$(RUN) --kver $(RIG_KVER) --cpu $$cpu \
 				--ko build/kbuild/$(RIG_KVER)/mpx.ko \
-				test $(foreach r,$(shell seq $(RUNS)),tools/bench/mpx_bench) \
-				>$$log 2>&1 || \
+				test $(BENCH_SUITES) >$$log 2>&1 || \
 				{ cat $$log; exit 1; }; \
 			cat $$log; \
 		done; \
-		tools/bench/mpx_bench_median.sh build/bench/$$cpu-*.log; \
+		for v in $(if $(BASE),base this,""); do \
+			tools/bench/mpx_bench_median.sh $${v:+--variant $$v} \
+				build/bench/$$cpu-*.log; \
+		done; \
 	done
+
+BENCH_SUITES = $(if $(BASE),tools/bench/mpx_bench_ab.sh,\
+	$(foreach r,$(shell seq $(RUNS)),tools/bench/mpx_bench))
+BENCH_BIN = $(if $(BASE),tools/bench/mpx_bench build/bench/mpx_base.ko \
+	build/bench/mpx_this.ko)
 
 profile: tools
 	$(KBUILD) $(RIG_KVER) modules >/dev/null
