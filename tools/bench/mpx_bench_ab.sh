@@ -6,11 +6,11 @@
 #
 # Runs mpx_bench MPX_BENCH_RUNS times (default 3) with each of
 # /bin/mpx_base.ko and /bin/mpx_this.ko, alternating; mpx_bench loads the
-# module it is given in MPX_KO. Each line of a run's figures is prefixed
-# with "base " or "this " for mpx_bench_median.sh --variant. Under TCG
-# where the kernel and the module sit moves a figure by up to 0.2 from
-# boot to boot, so two builds are compared in the same boots, never in
-# boots of their own.
+# module it is given in MPX_KO. A run's figure lines, "# ...", become
+# "# base # ..." or "# this # ..." for mpx_bench_median.sh --variant.
+# Under TCG where the kernel and the module sit moves a figure by up to
+# 0.2 from boot to boot, so two builds are compared in the same boots,
+# never in boots of their own.
 
 runs=${MPX_BENCH_RUNS:-3}
 bench=$(command -v mpx_bench) || bench=$(dirname "$0")/mpx_bench

@@ -40,8 +40,8 @@ function add(name, value) {
 	vals[name] = vals[name] " " value
 }
 # The VM rig nests the bench TAP one level: "# # "; an A/B log has
-# "# NAME # " instead.
-variant != "" && !sub("^# " variant " # ", "") { next }
+# "# # NAME # " instead.
+variant != "" && !sub("^# # " variant " # ", "") { next }
 variant == "" { sub(/^# # /, "") }
 /^kernel .* mode, median of/ {
 	sub(/, median of.*/, ""); head = $0; runs++; next
