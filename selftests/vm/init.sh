@@ -28,8 +28,14 @@ if [ -d /lib/mpx/virtio ]; then
 	insmod /lib/mpx/virtio/virtio_mmio.ko
 	insmod /lib/mpx/virtio/virtio_console.ko
 	port=/dev/hvc0
+	# The hvc driver creates /dev/hvc0 before virtio_console has added
+	# the port (open fails with ENODEV until then), and a failed
+	# redirection of exec would end init: wait until it opens.
 	i=0
-	while [ ! -e $port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	while ! (: >$port) 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 fi
 exec 3>$port
 echo "MPX-VM-BEGIN $(uname -r) $(grep -c -w mpx /proc/cpuinfo) mpx cpus" >&3
