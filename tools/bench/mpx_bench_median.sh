@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# mpx_bench_median.sh [--variant NAME] LOG... - the median of each mpx_bench figure over
-# the runs in the VM logs given (one boot each, one or more runs per boot,
-# same kernel and CPU model). Under QEMU TCG where the kernel and the
-# module sit (KASLR; each run loads the module anew) moves figures by up to
-# 0.2, and the INFO ioctl's time by up to 2x, through TCG's translation
-# caches: one run is not enough to judge a change by.
+# mpx_bench_median.sh [--variant NAME] LOG... - the median of each
+# mpx_bench figure over the runs in the VM logs given (one boot each, one
+# or more runs per boot, same kernel and CPU model). Under QEMU TCG where
+# the kernel and the module sit (KASLR; each run loads the module anew)
+# moves figures by up to 0.2, and the INFO ioctl's time by up to 2x,
+# through TCG's translation caches: one run is not enough to judge a
+# change by.
 #
 # --variant NAME takes only the runs of one module of an A/B log
 # (mpx_bench_ab.sh: NAME is base or this).
